@@ -1,0 +1,5 @@
+"""``python -m servegraph`` runs the CLI."""
+
+from servegraph.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,174 @@
+"""The one exception tree of servegraph.
+
+Every error servegraph raises on purpose derives from :class:`ServegraphError`.
+Errors that can reach an HTTP client carry their status as the class attribute
+``status_code``; the server edge (and only the edge) turns them into
+``{"error": "..."}`` JSON. Errors of dependencies (Redis, Kafka, aiohttp,
+SQLAlchemy, storey) are translated where they are caught, with
+``raise Ours(...) from exc``.
+
+Hierarchy::
+
+    ServegraphError                    (status 500)
+    ├── ConfigError                    bad configuration value or URL
+    ├── GraphError                     builder misuse, validation, class resolution
+    ├── ServingError                   while serving an event
+    │   ├── BadRequestError            400: malformed body, wrong shape/datatype
+    │   │   └── PayloadTooLargeError   400: body over the size limit
+    │   ├── NotFoundError              404: unknown model, version, route or path
+    │   ├── MethodNotAllowedError      405
+    │   ├── StepError                  500: a step raised; names the step
+    │   ├── NotReadyError              503: not ready / shutting down
+    │   └── StepTimeoutError           504: a step exceeded its timeout
+    ├── DeployError                    exporting or deploying a function (Nuclio)
+    ├── StreamError                    stream backends
+    │   └── StreamUnavailableError     the broker cannot be reached
+    ├── StorageError                   run database, data items, artifacts
+    │   ├── NotFoundInStoreError       an unknown run / artifact / function / project
+    │   └── DataItemError              a data item URL cannot be read or written
+    ├── RunError                       running functions, runtimes, projects, the CLI
+    │   └── RunFailedError             the run's code raised; carries the run
+    ├── FeatureStoreError              feature sets, ingestion, retrieval
+    │   ├── FeatureSetNotFoundError    unknown feature set or vector
+    │   ├── FeatureNotFoundError       unknown feature in a vector
+    │   ├── EntityError                missing entity / timestamp column
+    │   ├── SchemaError                type mismatch against the feature set schema
+    │   └── OnlineStoreError           online store unreachable or half-written
+    └── MonitoringError                monitoring job, drift metrics, alerts
+"""
+
+from __future__ import annotations
+
+
+class ServegraphError(Exception):
+    """Base of every servegraph error."""
+
+    status_code: int = 500
+
+
+class ConfigError(ServegraphError):
+    """A configuration value or URL is invalid."""
+
+
+class GraphError(ServegraphError):
+    """The graph is built or configured wrongly; the message names the step."""
+
+
+class ServingError(ServegraphError):
+    """An event could not be served."""
+
+
+class BadRequestError(ServingError):
+    """The request body or parameters are malformed."""
+
+    status_code = 400
+
+
+class PayloadTooLargeError(BadRequestError):
+    """The request body is larger than the configured limit."""
+
+
+class NotFoundError(ServingError):
+    """The model, version, route or path does not exist."""
+
+    status_code = 404
+
+
+class MethodNotAllowedError(ServingError):
+    """The path exists but does not accept this HTTP method."""
+
+    status_code = 405
+
+
+class StepError(ServingError):
+    """A step raised while handling an event."""
+
+    status_code = 500
+
+    def __init__(self, step: str, message: str) -> None:
+        super().__init__(f"step {step!r} failed: {message}")
+        self.step = step
+
+
+class NotReadyError(ServingError):
+    """The server or model is not ready, or is shutting down."""
+
+    status_code = 503
+
+
+class StepTimeoutError(ServingError):
+    """A step did not finish within its timeout."""
+
+    status_code = 504
+
+
+class DeployError(ServegraphError):
+    """A function could not be exported or deployed."""
+
+
+class StreamError(ServegraphError):
+    """A stream operation failed."""
+
+
+class StreamUnavailableError(StreamError):
+    """The stream's broker cannot be reached."""
+
+
+class StorageError(ServegraphError):
+    """The run database or a data store failed."""
+
+
+class NotFoundInStoreError(StorageError):
+    """The run, artifact, function or project is not in the store."""
+
+    status_code = 404
+
+
+class DataItemError(StorageError):
+    """A data item URL cannot be read or written."""
+
+
+class RunError(ServegraphError):
+    """A function could not be run."""
+
+
+class RunFailedError(RunError):
+    """The run's own code raised; the run record holds the error."""
+
+
+class FeatureStoreError(ServegraphError):
+    """A feature store operation failed."""
+
+
+class FeatureSetNotFoundError(FeatureStoreError):
+    """The feature set or feature vector is not in the catalog."""
+
+    status_code = 404
+
+
+class FeatureNotFoundError(FeatureStoreError):
+    """A feature named in a vector does not exist in its feature set."""
+
+    status_code = 404
+
+
+class EntityError(FeatureStoreError):
+    """An entity or timestamp column is missing or invalid."""
+
+    status_code = 400
+
+
+class SchemaError(FeatureStoreError):
+    """Data does not match the feature set's schema."""
+
+    status_code = 400
+
+
+class OnlineStoreError(FeatureStoreError):
+    """The online store is unreachable or a write did not complete."""
+
+    status_code = 503
+
+
+class MonitoringError(ServegraphError):
+    """The monitoring job, a drift metric or an alert failed."""

@@ -1,0 +1,1 @@
+"""servegraph.graph"""

@@ -28,7 +28,7 @@ COMMANDS: dict[str, str] = {
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="servegraph", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, module_path in COMMANDS.items():
+    for module_path in COMMANDS.values():
         try:
             module = importlib.import_module(module_path)
         except ModuleNotFoundError as exc:

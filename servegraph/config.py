@@ -5,18 +5,18 @@ Every setting has an embedded default under ``$SERVEGRAPH_HOME`` (default
 environment variable. Read the values through :func:`get_config`; it reads the
 environment on every call so tests and the CLI can change it.
 
-=========================  ==========================================  ==============================
-variable                   meaning                                     default
-=========================  ==========================================  ==============================
-SERVEGRAPH_HOME            root of all embedded state                  ./.servegraph
-SERVEGRAPH_DBPATH          run database URL (sqlite:/// or postgresql) sqlite:///$HOME/servegraph.db
-SERVEGRAPH_ARTIFACT_PATH   default output path for runs (any fsspec)   $HOME/artifacts
-SERVEGRAPH_ONLINE_STORE    online feature store (sqlite:///, redis://) sqlite:///$HOME/online.db
-SERVEGRAPH_OFFLINE_PATH    offline feature store root (Parquet)        $HOME/offline
-SERVEGRAPH_STREAM_PATH     default stream URL (file://, redis://)      file://$HOME/streams
-SERVEGRAPH_HUB_PATH        function hub directory                      the hub shipped in the package
-SERVEGRAPH_NUCLIO_DASHBOARD  Nuclio dashboard URL for fn.deploy()      (none)
-=========================  ==========================================  ==============================
+- ``SERVEGRAPH_HOME``: root of all embedded state (``./.servegraph``)
+- ``SERVEGRAPH_DBPATH``: run database URL, ``sqlite:///...`` or ``postgresql+psycopg://...``
+  (``sqlite:///$SERVEGRAPH_HOME/servegraph.db``)
+- ``SERVEGRAPH_ARTIFACT_PATH``: default output path of runs, any fsspec URL
+  (``$SERVEGRAPH_HOME/artifacts``)
+- ``SERVEGRAPH_ONLINE_STORE``: online feature store, ``sqlite:///...`` or ``redis://...``
+  (``sqlite:///$SERVEGRAPH_HOME/online.db``)
+- ``SERVEGRAPH_OFFLINE_PATH``: offline feature store root, Parquet (``$SERVEGRAPH_HOME/offline``)
+- ``SERVEGRAPH_STREAM_PATH``: default stream URL, ``file://...``, ``redis://host:port/stream``
+  or ``kafka://broker/topic`` (``file://$SERVEGRAPH_HOME/streams``)
+- ``SERVEGRAPH_HUB_PATH``: function hub directory (the hub shipped in the package)
+- ``SERVEGRAPH_NUCLIO_DASHBOARD``: Nuclio dashboard URL used by ``fn.deploy()`` (none)
 """
 
 from __future__ import annotations

@@ -9,9 +9,7 @@ import servegraph.errors as errors
 
 def _error_classes() -> list[type[errors.ServegraphError]]:
     return [
-        obj
-        for obj in vars(errors).values()
-        if inspect.isclass(obj) and issubclass(obj, Exception)
+        obj for obj in vars(errors).values() if inspect.isclass(obj) and issubclass(obj, Exception)
     ]
 
 

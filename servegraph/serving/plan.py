@@ -110,6 +110,7 @@ class _Compiler:
         self.namespace = dict(namespace) if namespace is not None else None
         self.load_mode = load_mode or "sync"
         self.built: dict[int, tuple[EventRunner, AsyncRunner | None, Any]] = {}
+        self.error_handlers: set[int] = set()
 
     # -- graph structure ---------------------------------------------------
     def compile_root(self, graph: Any) -> Plan:
@@ -127,6 +128,7 @@ class _Compiler:
         for handler in handlers:
             if handler not in steps:
                 raise GraphError(f"error handler {handler!r} is not a step of the graph")
+            self.error_handlers.add(id(steps[handler]))
         starts = [
             name for name, s in steps.items() if not list(s.after or []) and name not in handlers
         ]
@@ -220,7 +222,9 @@ class _Compiler:
 
     def task(self, step: Any, name: str) -> tuple[EventRunner, AsyncRunner | None, Any]:
         obj = None
-        full = bool(getattr(step, "full_event", False))
+        full_event = getattr(step, "full_event", None)
+        # an error handler gets the whole event (error, origin_state) unless told otherwise
+        full = bool(full_event) if full_event is not None else id(step) in self.error_handlers
         if step.class_name is not None:
             obj = self.instance(step.class_name, step.class_args, name)
             if step.handler:
@@ -270,13 +274,13 @@ class _Compiler:
         return _wrap(obj.do_event, True, (), (), obj)
 
     def queue(self, step: Any, name: str) -> tuple[EventRunner, AsyncRunner | None, Any]:
+        path = getattr(step, "path", None)
+        if not path:
+            return _passthrough, None, None  # an in-process queue (MLRun): no stream
         try:
             from servegraph.streams import get_stream  # type: ignore[attr-defined]
         except ImportError as exc:
             raise GraphError(f"queue step {name!r}: streams are not available ({exc})") from exc
-        path = getattr(step, "path", None)
-        if not path:
-            raise GraphError(f"queue step {name!r} has no path")
         stream = get_stream(path)
 
         async def arun(event: Event) -> Event:
@@ -284,6 +288,10 @@ class _Compiler:
             return event
 
         return _sync_of(arun), arun, stream
+
+
+def _passthrough(event: Event) -> Event:
+    return event
 
 
 def _timeout(step: Any) -> float | None:

@@ -31,8 +31,19 @@ def _background_loop() -> asyncio.AbstractEventLoop:
 
 
 def run_coroutine(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
-    """Run ``coro`` on the background loop and wait for its result."""
-    return asyncio.run_coroutine_threadsafe(coro, _background_loop()).result(timeout)
+    """Run ``coro`` on the background loop and wait for its result.
+
+    Raises RuntimeError when called from the background loop itself (it would deadlock).
+    """
+    loop = _background_loop()
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop:
+        coro.close()
+        raise RuntimeError("a sync step cannot wait for a coroutine on its own loop; use run_async")
+    return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout)
 
 
 def thread_pool() -> ThreadPoolExecutor:

@@ -209,7 +209,9 @@ class _Compiler:
             return self.task(step, name)
         raise GraphError(f"step {name!r} has an unknown kind {type(step).__name__}")
 
-    def instance(self, class_name: Any, class_args: Mapping[str, Any] | None, name: str) -> Any:
+    def instance(
+        self, class_name: Any, class_args: Mapping[str, Any] | None, name: str | None
+    ) -> Any:
         if isinstance(class_name, str | type):
             cls = resolve_class(class_name, self.namespace)
             return construct(
@@ -260,7 +262,8 @@ class _Compiler:
         from servegraph.serving.routers import ModelRouter
 
         class_name = step.class_name if step.class_name is not None else ModelRouter
-        obj = self.instance(class_name, step.class_args, name)
+        # a router without a step name keeps its class default ("router", "VotingEnsemble")
+        obj = self.instance(class_name, step.class_args, step.name)
         if not hasattr(obj, "do_event"):
             raise GraphError(f"router {name!r}: {type(obj).__name__} has no do_event() method")
         routes: dict[str, Route] = {}
@@ -339,8 +342,13 @@ def _wrap(
         if full:
 
             async def arun(event: Event) -> Event:
-                result = await method(event)
-                return _as_event(event, result)
+                original = event.body
+                if input_path:
+                    event.body = get_path(original, input_path)
+                out = _as_event(event, await method(event))
+                if result_path:
+                    out.body = set_path(original, result_path, out.body)
+                return out
         else:
 
             async def arun(event: Event) -> Event:
@@ -350,7 +358,17 @@ def _wrap(
 
         return _sync_of(arun), arun, obj
 
-    if full:
+    if full and (input_path or result_path):
+
+        def run(event: Event) -> Event:
+            original = event.body
+            if input_path:
+                event.body = get_path(original, input_path)
+            out = _as_event(event, method(event))
+            if result_path:
+                out.body = set_path(original, result_path, out.body)
+            return out
+    elif full:
 
         def run(event: Event) -> Event:
             result = method(event)

@@ -160,7 +160,7 @@ def test_failing_error_handler_fails_the_request(engine: str) -> None:
 @pytest.mark.parametrize("step_class", [steps.Sleep, steps.AsyncSleep])
 def test_step_timeout(engine: str, step_class: type) -> None:
     graph = RootFlowStep()
-    graph.to(step_class, name="slow", seconds=2).respond()
+    graph.to(step_class, name="slow", seconds=0.5).respond()
     graph["slow"].timeout = 0.05  # type: ignore[attr-defined]
     with pytest.raises(StepTimeoutError, match="slow") as info:
         serve(graph, engine).test(body=1)
@@ -169,7 +169,7 @@ def test_step_timeout(engine: str, step_class: type) -> None:
 
 def test_timeout_goes_to_the_error_handler(engine: str) -> None:
     graph = RootFlowStep()
-    graph.to(steps.AsyncSleep, name="slow", seconds=2).error_handler("catcher", handler=steps.catcher)
+    graph.to(steps.AsyncSleep, name="slow", seconds=0.5).error_handler("catcher", handler=steps.catcher)
     graph["slow"].timeout = 0.05  # type: ignore[attr-defined]
     body = serve(graph, engine).test(body=1)
     assert body["origin"] == "slow" and "timeout" in body["error"]

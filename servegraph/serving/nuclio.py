@@ -49,10 +49,11 @@ def init_context(context: Any, namespace: Mapping[str, Any] | None = None) -> No
 
 
 def nuclio_init_hook(context: Any, namespace: Mapping[str, Any], kind: str) -> None:
-    """MLRun's hook: initialise the server with the user's globals; set ``context.mlrun_handler``."""
+    """MLRun's hook: init the server with the user's globals; sets ``context.mlrun_handler``."""
     if kind not in KINDS:
         raise DeployError(
-            f"The 'kind' parameter of nuclio_init_hook must be one of {KINDS}. Got {kind!r} instead."
+            f"The 'kind' parameter of nuclio_init_hook must be one of {KINDS}. "
+            f"Got {kind!r} instead."
         )
     init_context(context, namespace)
 

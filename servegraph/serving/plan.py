@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 from servegraph.errors import GraphError
@@ -24,7 +24,7 @@ from servegraph.serving.event import Event
 from servegraph.serving.paths import get_path, set_path, split_path
 from servegraph.serving.sync_bridge import run_coroutine
 
-AsyncRunner = Callable[[Event], Awaitable[Event]]
+AsyncRunner = Callable[[Event], Coroutine[Any, Any, Event]]
 
 
 class Node:
@@ -73,8 +73,7 @@ class Plan:
         self.has_merge = any(node.n_inlets > 1 for node in nodes)
         self.chain: tuple[Node, ...] | None = None
         linear = len(starts) == 1 and all(
-            len(node.outlets) <= 1 and node.n_inlets <= 1 and node.timeout is None
-            for node in nodes
+            len(node.outlets) <= 1 and node.n_inlets <= 1 and node.timeout is None for node in nodes
         )
         if linear and (not nodes or result is nodes[-1]):
             self.chain = self.nodes
@@ -215,7 +214,11 @@ class _Compiler:
         if isinstance(class_name, str | type):
             cls = resolve_class(class_name, self.namespace)
             return construct(
-                cls, dict(class_args or {}), context=self.context, name=name, namespace=self.namespace
+                cls,
+                dict(class_args or {}),
+                context=self.context,
+                name=name,
+                namespace=self.namespace,
             )
         obj = class_name
         if getattr(obj, "context", False) is None:

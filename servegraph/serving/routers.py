@@ -327,12 +327,15 @@ class VotingEnsemble(BaseModelRouter):
         if vote_type == "regression":
             total = sum(weights)
             result: list[Any] = [
-                sum(w * float(v) for w, v in zip(weights, row, strict=True)) / total
-                for row in rows
+                sum(w * float(v) for w, v in zip(weights, row, strict=True)) / total for row in rows
             ]
         else:
             result = [_weighted_majority(row, weights) for row in rows]
-        body: Any = {self.prediction_col_name: result} if self.format_response_with_col_name_flag else result
+        body: Any = (
+            {self.prediction_col_name: result}
+            if self.format_response_with_col_name_flag
+            else result
+        )
         return make_response(request.get("id") or event.id, self.name, body)
 
 

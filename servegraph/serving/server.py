@@ -12,14 +12,13 @@ subclasses (with ``status_code``) on failure; the HTTP edge turns them into
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import importlib
 import inspect
 from collections.abc import Mapping
 from typing import Any
 
-from servegraph.errors import GraphError, NotReadyError, ServingError
+from servegraph.errors import GraphError, NotReadyError
 from servegraph.graph.validate import validate_step
 from servegraph.serving.context import GraphContext
 from servegraph.serving.engine_async import run_async as _engine_async
@@ -219,7 +218,10 @@ class GraphServer:
         return run_coroutine(coro)
 
     def __repr__(self) -> str:
-        return f"GraphServer(name={self.context.name!r}, engine={self.engine!r}, state={self.state.value})"
+        return (
+            f"GraphServer(name={self.context.name!r}, engine={self.engine!r}, "
+            f"state={self.state.value})"
+        )
 
 
 def _response(event: Event) -> Response:
@@ -247,7 +249,8 @@ def _make_tracker(tracking: Mapping[str, Any], context: GraphContext) -> Any:
     target = tracking.get("class")
     if not isinstance(target, str) or ":" not in target:
         raise GraphError(
-            f"The 'class' of spec['tracking'] must be a 'module:Class' string. Got {target!r} instead."
+            "The 'class' of spec['tracking'] must be a 'module:Class' string. "
+            f"Got {target!r} instead."
         )
     module_path, _, class_name = target.partition(":")
     try:

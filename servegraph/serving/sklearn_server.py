@@ -1,6 +1,6 @@
 """SKLearnModelServer: serve a pickled scikit-learn model (``model_path`` to a .pkl/.joblib).
 
-    fn.add_model("iris", class_name="SKLearnModelServer", model_path="model.pkl")
+fn.add_model("iris", class_name="SKLearnModelServer", model_path="model.pkl")
 """
 
 from __future__ import annotations
@@ -32,4 +32,6 @@ class SKLearnModelServer(V2ModelServer):
         try:
             return self.model.predict(np.asarray(request["inputs"])).tolist()
         except ValueError as exc:
-            raise BadRequestError(f"model {self.name!r} cannot predict these inputs: {exc}") from exc
+            raise BadRequestError(
+                f"model {self.name!r} cannot predict these inputs: {exc}"
+            ) from exc

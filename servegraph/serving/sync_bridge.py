@@ -25,7 +25,9 @@ def _background_loop() -> asyncio.AbstractEventLoop:
     with _lock:
         if _loop is None:
             loop = asyncio.new_event_loop()
-            threading.Thread(target=loop.run_forever, name="servegraph-sync-bridge", daemon=True).start()
+            threading.Thread(
+                target=loop.run_forever, name="servegraph-sync-bridge", daemon=True
+            ).start()
             _loop = loop
         return _loop
 

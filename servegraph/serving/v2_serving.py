@@ -221,7 +221,9 @@ class V2ModelServer:
             response = self.postprocess(response)
         return response
 
-    def _tracked(self, event: Event, request: dict[str, Any], op: str, tracker: Any) -> Any:
+    def _tracked(
+        self, event: Event, request: dict[str, Any], op: str, tracker: Any
+    ) -> dict[str, Any]:
         start = time.perf_counter()
         timestamp = datetime.now(UTC).isoformat()
         outputs: Any = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 from servegraph.serving import V2ModelServer
 from servegraph.serving.event import Event
@@ -65,7 +65,7 @@ class AsyncSleep:
 
 
 class Closing:
-    closed: list[str] = []
+    closed: ClassVar[list[str]] = []
 
     def __init__(self, name: str | None = None) -> None:
         self.name = name
@@ -99,7 +99,9 @@ class Sum(V2ModelServer):
 class Label(V2ModelServer):
     """A classifier answering its ``label`` class argument for every row."""
 
-    def __init__(self, context: Any = None, name: str | None = None, label: Any = 0, **kwargs: Any) -> None:
+    def __init__(
+        self, context: Any = None, name: str | None = None, label: Any = 0, **kwargs: Any
+    ) -> None:
         super().__init__(context=context, name=name, **kwargs)
         self.label = label
 
@@ -115,11 +117,14 @@ class Failing(V2ModelServer):
 class RecordingTracker:
     """A fake tracker: keeps the records; counts start/close."""
 
-    instances: list[RecordingTracker] = []
+    instances: ClassVar[list[RecordingTracker]] = []
 
-    def __init__(self, stream_path: str | None = None, batch: int | None = None) -> None:
+    def __init__(
+        self, stream_path: str | None = None, batch: int | None = None, sample: float | None = None
+    ) -> None:
         self.stream_path = stream_path
         self.batch = batch
+        self.sample = sample
         self.records: list[dict[str, Any]] = []
         self.started = 0
         self.closed = 0

@@ -48,7 +48,9 @@ async def test_async_handler(router_spec: dict[str, Any]) -> None:
     platform = Platform()
     context = platform.context
     nuclio.init_context(context)
-    event = nuclio_sdk.Event(body=b'{"inputs": [[4, 4]]}', method="POST", path="/v2/models/m1/infer")
+    event = nuclio_sdk.Event(
+        body=b'{"inputs": [[4, 4]]}', method="POST", path="/v2/models/m1/infer"
+    )
     response = await nuclio.handler_async(context, event)
     assert json.loads(response.body)["outputs"] == [8]
 

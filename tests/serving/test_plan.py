@@ -169,7 +169,9 @@ def test_step_timeout(engine: str, step_class: type) -> None:
 
 def test_timeout_goes_to_the_error_handler(engine: str) -> None:
     graph = RootFlowStep()
-    graph.to(steps.AsyncSleep, name="slow", seconds=0.5).error_handler("catcher", handler=steps.catcher)
+    graph.to(steps.AsyncSleep, name="slow", seconds=0.5).error_handler(
+        "catcher", handler=steps.catcher
+    )
     graph["slow"].timeout = 0.05  # type: ignore[attr-defined]
     body = serve(graph, engine).test(body=1)
     assert body["origin"] == "slow" and "timeout" in body["error"]

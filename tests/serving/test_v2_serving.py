@@ -81,7 +81,9 @@ def test_hooks_explain_and_custom_operation() -> None:
 
 def test_validate_hook_rejects() -> None:
     server = router_server(("m", Strict, {}))
-    response = server.test("/v2/models/m/infer", {"inputs": [[1], [2], [3]]}, silent=True, get_body=False)
+    response = server.test(
+        "/v2/models/m/infer", {"inputs": [[1], [2], [3]]}, silent=True, get_body=False
+    )
     assert (response.status_code, response.body) == (400, {"error": "at most 2 rows"})
 
 

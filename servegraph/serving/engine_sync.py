@@ -19,6 +19,19 @@ def run_sync(plan: Plan, event: Event) -> Event:
     Raises a ServegraphError (StepError naming the step, StepTimeoutError, or the
     step's own ServegraphError) when a step fails and no error handler takes it.
     """
+    body_chain = plan.body_chain
+    if body_chain is not None:
+        body = event.body
+        index = 0
+        try:
+            for fn in body_chain:
+                body = fn(body)
+                index += 1
+        except Exception as exc:
+            event.body = body
+            return _handle(plan.nodes[index], event, exc)
+        event.body = body
+        return event
     chain = plan.chain
     if chain is not None:
         node = None

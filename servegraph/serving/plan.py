@@ -32,6 +32,7 @@ class Node:
 
     __slots__ = (
         "arun",
+        "body_fn",
         "index",
         "inlet_pos",
         "n_inlets",
@@ -54,6 +55,8 @@ class Node:
         self.n_inlets = 0
         self.inlet_pos: dict[int, int] = {}
         self.on_error: Plan | None = None
+        # the step's plain ``do(body)`` when it is a sync body step without paths
+        self.body_fn: Callable[[Any], Any] | None = getattr(run, "body_fn", None)
 
     def __repr__(self) -> str:
         return f"Node({self.name!r})"
@@ -77,6 +80,10 @@ class Plan:
         )
         if linear and (not nodes or result is nodes[-1]):
             self.chain = self.nodes
+        # a chain of plain body steps runs as ``body = fn(body)`` calls, one per step
+        self.body_chain: tuple[Callable[[Any], Any], ...] | None = None
+        if self.chain and all(node.body_fn is not None for node in self.chain):
+            self.body_chain = tuple(node.body_fn for node in self.chain)  # type: ignore[misc]
 
     def objects(self) -> list[Any]:
         """The step objects (class instances) of the plan and its error handlers."""
@@ -262,7 +269,10 @@ class _Compiler:
         )
 
     def router(self, step: Any, name: str) -> tuple[EventRunner, AsyncRunner | None, Any]:
-        from servegraph.serving.routers import ModelRouter
+        from servegraph.serving.routers import BaseModelRouter, ModelRouter, VotingEnsemble
+        from servegraph.serving.v2_serving import V2ModelServer
+
+        _ROUTER_DO_EVENTS = (BaseModelRouter.do_event, VotingEnsemble.do_event)
 
         class_name = step.class_name if step.class_name is not None else ModelRouter
         # a router without a step name keeps its class default ("router", "VotingEnsemble")
@@ -274,9 +284,13 @@ class _Compiler:
             run, arun, route_obj = self.task(route_step, key)
             if arun is not None:
                 raise GraphError(f"route {key!r} of router {name!r} is async; routes must be sync")
+            if type(route_obj).do_event is V2ModelServer.do_event:
+                run = route_obj.do_event  # always returns the event: no wrapper needed
             routes[key] = Route(key, route_obj, run)
         obj.routes = routes
         _post_init(obj, self.load_mode)
+        if isinstance(obj, BaseModelRouter) and type(obj).do_event in _ROUTER_DO_EVENTS:
+            return obj.do_event, None, obj  # built-in routers always return the event
         return _wrap(obj.do_event, True, (), (), obj)
 
     def queue(self, step: Any, name: str) -> tuple[EventRunner, AsyncRunner | None, Any]:
@@ -393,6 +407,7 @@ def _wrap(
             event.body = method(event.body)
             return event
 
+        run.body_fn = method  # type: ignore[attr-defined]
     return run, None, obj
 
 

@@ -258,3 +258,35 @@ async def test_parallel_branches_run_concurrently_on_the_async_engine() -> None:
     server = create_mock_server({"graph": graph}, namespace=globals())
     assert (await server.run_async(Event(1))).body == [2, 2]
     await server.close()
+
+
+class FakeStream:
+    """Stands in for servegraph.streams.get_stream(url) (built on the monitor branch)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.pushed: list[Any] = []
+
+    async def push(self, records: list[Any]) -> list[str]:
+        self.pushed.extend(records)
+        return [str(len(self.pushed))]
+
+
+def test_queue_step_pushes_the_body_to_its_stream(
+    engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import servegraph.streams
+
+    streams: dict[str, FakeStream] = {}
+    monkeypatch.setattr(
+        servegraph.streams,
+        "get_stream",
+        lambda url: streams.setdefault(url, FakeStream(url)),
+        raising=False,
+    )
+    graph = RootFlowStep()
+    graph.to(Inc, name="inc").to(">>", name="q", path="redis://127.0.0.1:6379/s").to(
+        Double, name="double"
+    ).respond()
+    assert serve(graph, engine).test(body=1) == 4
+    assert streams["redis://127.0.0.1:6379/s"].pushed == [2]

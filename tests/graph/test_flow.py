@@ -99,7 +99,7 @@ def test_router_and_queue_shorthands() -> None:
 
 def test_queue_shorthand_needs_name_and_path() -> None:
     graph = RootFlowStep()
-    with pytest.raises(GraphError, match="queue step .*a name is required"):
+    with pytest.raises(GraphError, match=r"queue step .*a name is required"):
         graph.to(">>", path="x")
     with pytest.raises(GraphError, match="queue step 'q': path=<stream url or None> is required"):
         graph.to("$queue", "q")
@@ -232,7 +232,7 @@ def test_path_to_step_through_nested_flows_and_routes() -> None:
     assert graph.path_to_step("sub.router.m1") is router.routes["m1"]
     assert router.fullname == "sub.router"
     assert router.routes["m1"].fullname == "sub.router.m1"
-    with pytest.raises(GraphError, match="no step 'nope' in path 'sub.nope'"):
+    with pytest.raises(GraphError, match=r"no step 'nope' in path 'sub.nope'"):
         graph.path_to_step("sub.nope")
 
 
@@ -333,9 +333,9 @@ def test_route_error_handler_lives_in_the_router_flow() -> None:
 
 
 def test_to_outside_a_flow_is_an_error() -> None:
-    with pytest.raises(GraphError, match="step 'alone': .to\\(\\) needs a step inside a flow"):
+    with pytest.raises(GraphError, match=r"step 'alone': .to\(\) needs a step inside a flow"):
         TaskStep(handler="h", name="alone").to(name="x", handler="y")
     router = RouterStep(name="r")
     route = router.add_route("m1", class_name="mypkg.M")
-    with pytest.raises(GraphError, match="step 'm1': .to\\(\\) needs a step inside a flow"):
+    with pytest.raises(GraphError, match=r"step 'm1': .to\(\) needs a step inside a flow"):
         route.to(name="x", handler="y")

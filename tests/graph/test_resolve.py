@@ -239,7 +239,7 @@ def test_construct_rejects_unknown_class_args() -> None:
 
 
 def test_construct_reports_constructor_type_errors() -> None:
-    with pytest.raises(GraphError, match="class Plain: cannot create Plain: .*factor"):
+    with pytest.raises(GraphError, match=r"class Plain: cannot create Plain: .*factor"):
         construct(Plain, {})
     with pytest.raises(GraphError, match="cannot create Failing: boom inside"):
         construct(Failing)

@@ -17,7 +17,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 from servegraph.errors import GraphError
+from servegraph.graph import topology
 from servegraph.graph.base import BaseStep, Handler
+from servegraph.graph.mlrun_compat import split_error_steps
 from servegraph.graph.params import step_from_params
 from servegraph.graph.stepdict import StepDict
 
@@ -166,21 +168,19 @@ class FlowStep(BaseStep):
 
     def error_handlers(self) -> set[str]:
         """Names of steps that are some step's (or the flow's) ``on_error`` target."""
-        names = {step.on_error for step in self._steps.values() if step.on_error}
-        if self.on_error:
-            names.add(self.on_error)
-        return names
+        return topology.error_handlers(self._steps, self.on_error)
 
     def start_steps(self) -> list[BaseStep]:
         """Steps that receive the incoming event: no ``after``, not an error handler."""
-        handlers = self.error_handlers()
-        return [
-            step for name, step in self._steps.items() if not step.after and name not in handlers
-        ]
+        return [self._steps[name] for name in topology.start_steps(self._steps, self.on_error)]
 
     def next_steps(self, name: str) -> list[BaseStep]:
         """Steps that run after ``name`` (its outlets), in insertion order."""
         return [step for step in self._steps.values() if name in step.after]
+
+    def topological_order(self) -> list[BaseStep]:
+        """Every step after all its inlets (GraphError on a cycle)."""
+        return [self._steps[name] for name in topology.topological_order(self._steps)]
 
     # -- builder ------------------------------------------------------------------
 
@@ -371,7 +371,18 @@ class FlowStep(BaseStep):
 
     def _load_field(self, field: str, value: Any) -> None:
         if field == "steps":
-            self.steps = value
+            if not isinstance(value, Mapping):
+                raise GraphError(f"{self._where()}: 'steps' must be a dict of steps, got {value!r}")
+            steps, befores = split_error_steps(value, self._where())
+            self.steps = steps
+            for handler, targets in befores:
+                for target in targets:
+                    if target not in self._steps:
+                        raise GraphError(
+                            f"step {handler!r}: unknown 'before' target {target!r} "
+                            f"(known steps: {self._known()})"
+                        )
+                    self._steps[target].after_step(handler)
         elif field == "engine":
             self.engine = value
         elif field == "final_step":

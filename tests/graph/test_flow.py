@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import pytest
 
 from servegraph.errors import GraphError
@@ -339,3 +342,19 @@ def test_to_outside_a_flow_is_an_error() -> None:
     route = router.add_route("m1", class_name="mypkg.M")
     with pytest.raises(GraphError, match=r"step 'm1': .to\(\) needs a step inside a flow"):
         route.to(name="x", handler="y")
+
+
+@pytest.mark.parametrize("copier", ["deepcopy", "pickle"])
+def test_deepcopy_and_pickle_keep_parents(copier: str) -> None:
+    graph = chain()
+    router = graph["c"].to("*", name="router")
+    assert isinstance(router, RouterStep)
+    router.add_route("m1", class_name=Echo)
+    copied = copy.deepcopy(graph) if copier == "deepcopy" else pickle.loads(pickle.dumps(graph))
+    assert copied.to_dict() == graph.to_dict()
+    copied_router = copied["router"]
+    assert isinstance(copied_router, RouterStep)
+    assert copied_router.parent is copied and copied_router.routes["m1"].parent is copied_router
+    assert copied.last_added is copied_router
+    copied.to(name="extra", handler="(event)")
+    assert "extra" not in graph

@@ -13,8 +13,8 @@ insert), ``respond()`` and ``error_handler()``::
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any, ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar, Self
 
 from servegraph.errors import GraphError
 from servegraph.graph import topology
@@ -121,17 +121,6 @@ class FlowStep(BaseStep):
 
     def __contains__(self, name: object) -> bool:
         return name in self._steps
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._steps)
-
-    def keys(self) -> list[str]:
-        """Step names in insertion order."""
-        return list(self._steps)
-
-    def values(self) -> list[BaseStep]:
-        """Steps in insertion order."""
-        return list(self._steps.values())
 
     def get_children(self) -> list[BaseStep]:
         return list(self._steps.values())
@@ -368,6 +357,12 @@ class FlowStep(BaseStep):
         if field == "engine":
             return self._engine
         return super()._dump_field(field)
+
+    @classmethod
+    def from_dict(cls, struct: Mapping[str, Any], name: str | None = None) -> Self:
+        if "final_state" in struct:  # older MLRun spelling of final_step
+            struct = {("final_step" if k == "final_state" else k): v for k, v in struct.items()}
+        return super().from_dict(struct, name)
 
     def _load_field(self, field: str, value: Any) -> None:
         if field == "steps":

@@ -244,3 +244,18 @@ def test_single_step_yaml_round_trip() -> None:
     step = TaskStep("m.C", {"a": [1, 2]}, name="s", after=["x"])
     again = from_yaml(step.to_yaml())
     assert isinstance(again, TaskStep) and again.to_dict() == step.to_dict()
+
+
+def test_responder_on_nested_flows_and_queues_round_trips() -> None:
+    graph = RootFlowStep()
+    graph.to(">>", "q", path=None)
+    sub = graph.add_step(FlowStep(), name="sub", after="q").respond()
+    assert sub.to_dict(with_name=False) == {"kind": "flow", "after": ["q"], "responder": True}
+    again = graph_from_dict(graph.to_dict())
+    assert isinstance(again, RootFlowStep) and again.responders() == ["sub"]
+
+
+def test_older_mlrun_final_state_spelling() -> None:
+    graph = graph_from_dict({"steps": {"a": {"handler": "h"}}, "final_state": "a"})
+    assert isinstance(graph, RootFlowStep) and graph.final_step == "a"
+    assert graph.to_dict()["final_step"] == "a"

@@ -101,6 +101,7 @@ def test_builtin_names_and_mlrun_aliases_import_lazily(monkeypatch: pytest.Monke
 
 def test_builtin_map_points_at_the_planned_modules() -> None:
     assert BUILTIN_CLASSES["ModelRouter"] == "servegraph.serving.routers:ModelRouter"
+    assert BUILTIN_CLASSES["SplitRouter"] == "servegraph.serving.routers:SplitRouter"
     assert BUILTIN_CLASSES["VotingEnsemble"] == "servegraph.serving.routers:VotingEnsemble"
     assert BUILTIN_CLASSES["V2ModelServer"] == "servegraph.serving.v2_serving:V2ModelServer"
     assert BUILTIN_CLASSES["Merge"] == "servegraph.serving.merge:Merge"
@@ -149,6 +150,9 @@ def test_module_raising_on_import_is_reported(
 
 def test_is_router_class() -> None:
     assert is_router_class("ModelRouter") and is_router_class("VotingEnsemble")
+    assert is_router_class("SplitRouter") and is_router_class(
+        "mlrun.serving.routers.BaseModelRouter"
+    )
     assert is_router_class("mlrun.serving.ModelRouter")
     assert is_router_class("servegraph.serving.routers.WeightedSplit")
     assert not is_router_class("V2ModelServer") and not is_router_class("mypkg.Model")

@@ -407,3 +407,6 @@ class RootFlowStep(FlowStep):
         "on_error",
     )
     _kind_aliases: ClassVar[tuple[str, ...]] = ("root",)
+
+    def _where(self) -> str:
+        return f"graph {self.name!r}" if self.name else "graph"

@@ -357,3 +357,11 @@ def test_deepcopy_and_pickle_keep_parents(copier: str) -> None:
     assert copied.last_added is copied_router
     copied.to(name="extra", handler="(event)")
     assert "extra" not in graph
+
+
+def test_insert_step_takes_step_objects_and_dicts_under_new_keys() -> None:
+    graph = chain()
+    added = graph.insert_step("d", {"handler": "(event)"}, after="c")
+    assert isinstance(added, TaskStep) and added.after == ["c"] and graph.last_added is added
+    with pytest.raises(GraphError, match="step 'd': a step named 'd' already exists in graph"):
+        graph.insert_step("d", TaskStep(handler="h"))

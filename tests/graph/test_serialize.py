@@ -259,3 +259,16 @@ def test_older_mlrun_final_state_spelling() -> None:
     graph = graph_from_dict({"steps": {"a": {"handler": "h"}}, "final_state": "a"})
     assert isinstance(graph, RootFlowStep) and graph.final_step == "a"
     assert graph.to_dict()["final_step"] == "a"
+
+
+@pytest.mark.parametrize(
+    ("struct", "message"),
+    [
+        ({"steps": ["a"]}, "graph: 'steps' must be a dict of steps, got \\['a'\\]"),
+        ({"final_step": 3}, "graph: 'final_step' must be a str, got 3"),
+        ({"engine": "fast"}, "'engine' must be 'sync' or 'async', got 'fast'"),
+    ],
+)
+def test_bad_flow_fields(struct: dict[str, object], message: str) -> None:
+    with pytest.raises(GraphError, match=message):
+        graph_from_dict(struct)

@@ -206,3 +206,10 @@ def test_single_task_validation() -> None:
     TaskStep(handler="h").validate()
     with pytest.raises(GraphError, match="task step: class_name or handler must be given"):
         TaskStep().validate()
+
+
+def test_route_of_a_wrong_kind_slipped_in() -> None:
+    router = RouterStep(name="root")
+    dict.__setitem__(router.routes, "q", FlowStep(name="q"))
+    with pytest.raises(GraphError, match="step 'root': route 'q' must be a task step"):
+        router.validate()

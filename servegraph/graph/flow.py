@@ -134,16 +134,26 @@ class FlowStep(BaseStep):
         return self._last_added
 
     def path_to_step(self, path: str) -> BaseStep:
-        """Look a step up by dotted path through nested flows and routers."""
+        """Look a step up by dotted path through nested flows and routers
+        (``"sub.router.m1"``); names that contain dots themselves still match."""
         step: BaseStep = self
-        for part in path.split("."):
-            children = {child.name: child for child in step.get_children()}
-            if part not in children:
+        rest = path
+        while rest:
+            children = {child.name: child for child in step.get_children() if child.name}
+            # the longest child name that the rest of the path starts with
+            match = max(
+                (name for name in children if rest == name or rest.startswith(name + ".")),
+                key=len,
+                default=None,
+            )
+            if match is None:
+                known = ", ".join(children) or "none"
                 raise GraphError(
-                    f"{self._where()}: no step {part!r} in path {path!r} "
-                    f"(under {step.name or 'the graph'}: {', '.join(map(str, children)) or 'none'})"
+                    f"{self._where()}: no step {rest.split('.')[0]!r} in path {path!r} "
+                    f"(under {step.name or 'the graph'}: {known})"
                 )
-            step = children[part]
+            step = children[match]
+            rest = rest[len(match) + 1 :]
         return step
 
     def responders(self) -> list[str]:

@@ -365,3 +365,15 @@ def test_insert_step_takes_step_objects_and_dicts_under_new_keys() -> None:
     assert isinstance(added, TaskStep) and added.after == ["c"] and graph.last_added is added
     with pytest.raises(GraphError, match="step 'd': a step named 'd' already exists in graph"):
         graph.insert_step("d", TaskStep(handler="h"))
+
+
+def test_path_to_step_with_dotted_step_names() -> None:
+    graph = RootFlowStep()
+    step = graph.to("mypkg.Echo")
+    sub = graph.add_step(FlowStep(), name="sub")
+    assert isinstance(sub, FlowStep)
+    inner = sub.to("other.Step")
+    assert graph.path_to_step("mypkg.Echo") is step
+    assert graph.path_to_step("sub.other.Step") is inner
+    with pytest.raises(GraphError, match=r"no step 'mypkg' in path 'mypkg\.Nope'"):
+        graph.path_to_step("mypkg.Nope")

@@ -12,8 +12,7 @@ here so the engines do no lookups, copies or introspection per event.
 from __future__ import annotations
 
 import functools
-import inspect
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from servegraph.errors import GraphError
@@ -21,10 +20,15 @@ from servegraph.graph import FlowStep, QueueStep, RouterStep, TaskStep
 from servegraph.graph.resolve import construct, resolve_class, resolve_handler
 from servegraph.serving.base import EventRunner, Route
 from servegraph.serving.event import Event
-from servegraph.serving.paths import get_path, set_path, split_path
-from servegraph.serving.sync_bridge import run_coroutine
-
-AsyncRunner = Callable[[Event], Coroutine[Any, Any, Event]]
+from servegraph.serving.paths import split_path
+from servegraph.serving.runners import (
+    AsyncRunner,
+    accepts_context,
+    passthrough,
+    post_init,
+    sync_of,
+    wrap,
+)
 
 
 class Node:
@@ -253,14 +257,14 @@ class _Compiler:
                 raise GraphError(
                     f"step {name!r}: class {type(obj).__name__} has no do() or do_event() method"
                 )
-            _post_init(obj, self.load_mode)
+            post_init(obj, self.load_mode)
         elif step.handler is not None:
             method = resolve_handler(step.handler, self.namespace)
-            if not getattr(step, "skip_context", None) and _accepts_context(method):
+            if not getattr(step, "skip_context", None) and accepts_context(method):
                 method = functools.partial(method, context=self.context)
         else:
             raise GraphError(f"step {name!r} has neither a class_name nor a handler")
-        return _wrap(
+        return wrap(
             method,
             full,
             split_path(getattr(step, "input_path", None)),
@@ -288,15 +292,15 @@ class _Compiler:
                 run = route_obj.do_event  # always returns the event: no wrapper needed
             routes[key] = Route(key, route_obj, run)
         obj.routes = routes
-        _post_init(obj, self.load_mode)
+        post_init(obj, self.load_mode)
         if isinstance(obj, BaseModelRouter) and type(obj).do_event in _ROUTER_DO_EVENTS:
             return obj.do_event, None, obj  # built-in routers always return the event
-        return _wrap(obj.do_event, True, (), (), obj)
+        return wrap(obj.do_event, True, (), (), obj)
 
     def queue(self, step: Any, name: str) -> tuple[EventRunner, AsyncRunner | None, Any]:
         path = getattr(step, "path", None)
         if not path:
-            return _passthrough, None, None  # an in-process queue (MLRun): no stream
+            return passthrough, None, None  # an in-process queue (MLRun): no stream
         try:
             from servegraph.streams import get_stream  # type: ignore[attr-defined]
         except ImportError as exc:
@@ -307,11 +311,7 @@ class _Compiler:
             await stream.push([event.body])
             return event
 
-        return _sync_of(arun), arun, stream
-
-
-def _passthrough(event: Event) -> Event:
-    return event
+        return sync_of(arun), arun, stream
 
 
 def _timeout(step: Any) -> float | None:
@@ -324,97 +324,3 @@ def _timeout(step: Any) -> float | None:
             f"of seconds. Got {timeout!r} instead."
         )
     return float(timeout)
-
-
-def _post_init(obj: Any, mode: str) -> None:
-    post_init = getattr(obj, "post_init", None)
-    if callable(post_init):
-        post_init(mode)
-
-
-def _accepts_context(func: Callable[..., Any]) -> bool:
-    try:
-        params = inspect.signature(func).parameters
-    except (TypeError, ValueError):
-        return False
-    return "context" in params
-
-
-def _sync_of(arun: AsyncRunner) -> EventRunner:
-    def run(event: Event) -> Event:
-        return run_coroutine(arun(event))
-
-    return run
-
-
-def _wrap(
-    method: Callable[..., Any],
-    full: bool,
-    input_path: tuple[str, ...],
-    result_path: tuple[str, ...],
-    obj: Any,
-) -> tuple[EventRunner, AsyncRunner | None, Any]:
-    """Build the sync and async runners of a step method."""
-    if inspect.iscoroutinefunction(method):
-        if full:
-
-            async def arun(event: Event) -> Event:
-                original = event.body
-                if input_path:
-                    event.body = get_path(original, input_path)
-                out = _as_event(event, await method(event))
-                if result_path:
-                    out.body = set_path(original, result_path, out.body)
-                return out
-        else:
-
-            async def arun(event: Event) -> Event:
-                body = get_path(event.body, input_path) if input_path else event.body
-                event.body = set_path(event.body, result_path, await method(body))
-                return event
-
-        return _sync_of(arun), arun, obj
-
-    if full and (input_path or result_path):
-
-        def run(event: Event) -> Event:
-            original = event.body
-            if input_path:
-                event.body = get_path(original, input_path)
-            out = _as_event(event, method(event))
-            if result_path:
-                out.body = set_path(original, result_path, out.body)
-            return out
-    elif full:
-
-        def run(event: Event) -> Event:
-            result = method(event)
-            if result is None:
-                return event
-            if result.__class__ is Event or isinstance(result, Event):
-                return result  # type: ignore[no-any-return]
-            event.body = result
-            return event
-    elif input_path or result_path:
-
-        def run(event: Event) -> Event:
-            body = get_path(event.body, input_path) if input_path else event.body
-            event.body = set_path(event.body, result_path, method(body))
-            return event
-    else:
-
-        def run(event: Event) -> Event:
-            event.body = method(event.body)
-            return event
-
-        run.body_fn = method  # type: ignore[attr-defined]
-    return run, None, obj
-
-
-def _as_event(event: Event, result: Any) -> Event:
-    if result is None:
-        return event
-    if isinstance(result, Event):
-        return result
-    event.body = result
-    return event

@@ -290,3 +290,34 @@ def test_queue_step_pushes_the_body_to_its_stream(
     ).respond()
     assert serve(graph, engine).test(body=1) == 4
     assert streams["redis://127.0.0.1:6379/s"].pushed == [2]
+
+
+def build_wide_graph(engine: str) -> RootFlowStep:
+    """Branches, an async step, a merge, a nested error path: a bit of everything."""
+    graph = RootFlowStep(engine=engine)
+    graph.to(Tag, name="start")
+    graph.add_step(handler=lambda b: {**b, "n": b["n"] + 1}, name="plus", after="start")
+    graph.add_step(steps.AsyncDouble, name="adouble", after="plus", input_path="n", result_path="d")
+    graph.add_step(Tag, name="side", after="start")
+    graph.add_step(
+        handler=lambda b: (_ for _ in ()).throw(ValueError("odd")) if b["n"] % 2 else b,
+        name="even_only",
+        after="side",
+    )
+    graph.add_step(handler=lambda b: {**b, "fixed": True}, name="fix", after=[], full_event=False)
+    graph["even_only"].on_error = "fix"
+    graph.add_step("Merge", name="join", after=["adouble", "even_only"]).respond()
+    return graph
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3])
+def test_both_engines_give_the_same_results(n: int) -> None:
+    results = []
+    for engine in ("sync", "async"):
+        server = serve(build_wide_graph(engine), engine)
+        results.append(server.test(body={"n": n, "path": []}, silent=True))
+    assert results[0] == results[1]
+    if n % 2:
+        assert results[0] == {"n": n, "path": ["start", "side"], "fixed": True}
+    else:
+        assert results[0]["d"] == (n + 1) * 2

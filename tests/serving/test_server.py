@@ -130,3 +130,12 @@ def test_an_explicit_context_is_used() -> None:
     server.init_states(context=context)
     assert server.context is context and context.server is server
     assert context.get_param("p") == 1 and context.root is server.graph
+
+
+def test_response_content_types() -> None:
+    graph = RootFlowStep(engine="sync")
+    graph.to(handler="(str(event))", name="s").respond()
+    server = GraphServer({"graph": graph})
+    server.init_states()
+    response = server.run(Event(body=b"[1]", content_type="application/json"))
+    assert (response.body, response.content_type) == ("[1]", "text/plain")

@@ -56,8 +56,8 @@ async def run_async(plan: Plan, event: Event) -> Event:
             await walk.branches(None, starts, events)
     except Handled as handled:
         return handled.event
-    assert walk.result is not None
-    return walk.result
+    # no result step reached (e.g. an empty graph): the event as it came in
+    return walk.result if walk.result is not None else event
 
 
 class _Walk:

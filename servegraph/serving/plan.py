@@ -79,7 +79,7 @@ class Plan:
         self.result = result
         self.has_merge = any(node.n_inlets > 1 for node in nodes)
         self.chain: tuple[Node, ...] | None = None
-        linear = len(starts) == 1 and all(
+        linear = len(starts) <= 1 and all(
             len(node.outlets) <= 1 and node.n_inlets <= 1 and node.timeout is None for node in nodes
         )
         if linear and (not nodes or result is nodes[-1]):

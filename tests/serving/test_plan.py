@@ -321,3 +321,7 @@ def test_both_engines_give_the_same_results(n: int) -> None:
         assert results[0] == {"n": n, "path": ["start", "side"], "fixed": True}
     else:
         assert results[0]["d"] == (n + 1) * 2
+
+
+def test_an_empty_flow_returns_the_body(engine: str) -> None:
+    assert serve(RootFlowStep(), engine).test(body={"a": 1}) == {"a": 1}

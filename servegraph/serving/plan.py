@@ -26,6 +26,7 @@ from servegraph.serving.runners import (
     accepts_context,
     passthrough,
     post_init,
+    storey_method,
     sync_of,
     wrap,
 )
@@ -254,9 +255,7 @@ class _Compiler:
             elif hasattr(obj, "do"):
                 method = obj.do
             else:
-                raise GraphError(
-                    f"step {name!r}: class {type(obj).__name__} has no do() or do_event() method"
-                )
+                method = storey_method(obj, name)
             post_init(obj, self.load_mode)
         elif step.handler is not None:
             method = resolve_handler(step.handler, self.namespace)

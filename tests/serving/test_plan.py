@@ -325,3 +325,25 @@ def test_both_engines_give_the_same_results(n: int) -> None:
 
 def test_an_empty_flow_returns_the_body(engine: str) -> None:
     assert serve(RootFlowStep(), engine).test(body={"a": 1}) == {"a": 1}
+
+
+def test_storey_map_and_extend_steps(engine: str) -> None:
+    graph = RootFlowStep()
+    graph.to("storey.Extend", name="tag", _fn="({'tag': 1})").to(
+        "storey.Map", name="count", _fn="(len(event))"
+    ).respond()
+    assert serve(graph, engine).test(body={"a": 0}) == 2
+
+
+@pytest.mark.parametrize(
+    ("class_name", "match"),
+    [
+        ("storey.Filter", "storey.Filter is not supported"),
+        ("tests.serving.steps.RecordingTracker", "no do"),
+    ],
+)
+def test_classes_without_a_step_method_are_rejected(class_name: str, match: str) -> None:
+    graph = RootFlowStep()
+    graph.to(class_name, name="s", **({"_fn": "(True)"} if "storey" in class_name else {}))
+    with pytest.raises(GraphError, match=match):
+        serve(graph, "sync")

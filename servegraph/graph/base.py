@@ -86,6 +86,7 @@ class BaseStep:
         "shape",
         "on_error",
         "responder",
+        "timeout",
     )
     # other spellings of the kind accepted by from_dict (MLRun's root flow is "root")
     _kind_aliases: ClassVar[tuple[str, ...]] = ()
@@ -113,6 +114,8 @@ class BaseStep:
         self.input_path: str | None = None
         self.result_path: str | None = None
         self.comment: str | None = None
+        # seconds the engines allow the step per event (None: no limit)
+        self.timeout: float | None = None
         self._parent: BaseStep | None = None
 
     # -- identity -------------------------------------------------------------

@@ -25,6 +25,7 @@ TASK_FIELDS: tuple[str, ...] = (
     "responder",
     "input_path",
     "result_path",
+    "timeout",
     # written by newer MLRun versions; kept as given for the round trip
     "model_endpoint_creation_strategy",
     "endpoint_type",

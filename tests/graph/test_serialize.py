@@ -272,3 +272,16 @@ def test_older_mlrun_final_state_spelling() -> None:
 def test_bad_flow_fields(struct: dict[str, object], message: str) -> None:
     with pytest.raises(GraphError, match=message):
         graph_from_dict(struct)
+
+
+def test_step_timeout_survives_the_dict_and_yaml_round_trip() -> None:
+    from servegraph.graph import RootFlowStep
+
+    graph = RootFlowStep()
+    graph.to(name="slow", handler="(event)").respond()
+    graph["slow"].timeout = 0.5
+    data = graph.to_dict()
+    assert data["steps"]["slow"]["timeout"] == 0.5
+    again = RootFlowStep.from_dict(data)
+    assert again["slow"].timeout == 0.5
+    assert again.to_dict() == data

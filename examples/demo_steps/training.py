@@ -35,6 +35,10 @@ class TrainedModel:
     feature_stats: dict[str, dict[str, Any]]
     metrics: dict[str, float]
 
+    def summary(self) -> str:
+        """The test metrics the run logged, e.g. ``accuracy 0.991, auc 0.998``."""
+        return ", ".join(f"{name} {value:.3f}" for name, value in self.metrics.items())
+
 
 def load_model(project: str, version: str) -> TrainedModel:
     """The model version ``version`` (an artifact tag) from the run database."""

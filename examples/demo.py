@@ -170,7 +170,9 @@ def parse_args(argv: list[str] | None) -> Settings:
     parser.add_argument("--online", help="online feature store URL (default: embedded SQLite)")
     parser.add_argument("--stream", help="tracking stream URL (default: embedded file log)")
     parser.add_argument("--scale", type=float, default=1.0, help="data and traffic size factor")
-    parser.add_argument("--project", help="project name (default: fraud-demo-<time>)")
+    parser.add_argument(
+        "--project", help="project name, new for each run (default: fraud-demo-<time>)"
+    )
     args = parser.parse_args(argv)
     if args.scale <= 0:
         parser.error(f"--scale must be positive, got {args.scale}")

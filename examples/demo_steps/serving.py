@@ -124,7 +124,7 @@ class Served:
 async def serve_http(fn: Any, models: list[TrainedModel]) -> AsyncIterator[Served]:
     """Serve ``fn`` on 127.0.0.1 (a free port) until the block ends; flushes tracking on exit."""
     server = GraphServer(fn.serving_spec(graph_as_dict=False))
-    server.init_states(namespace={"Prep": Prep, "decide": decide})
+    server.init_states()
     endpoints = register_endpoints(server, models)
     runner = web.AppRunner(create_app(server))
     await runner.setup()

@@ -1,0 +1,38 @@
+"""The run database suite runs on SQLite and on the real PostgreSQL (own schema per test)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from servegraph.storage.rundb import RunDB, get_run_db
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, unique: str) -> Iterator[str]:
+    """A fresh run database URL: a SQLite file, or a unique schema in PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'runs.db'}"
+        return
+    base = request.getfixturevalue("postgres_url")
+    schema = f"sg_runs_{unique}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{base}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[RunDB]:
+    """The run database at ``db_url``, closed after the test."""
+    rundb = get_run_db(db_url)
+    yield rundb
+    rundb.close()

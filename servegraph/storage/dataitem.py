@@ -150,7 +150,7 @@ class DataItem:
         data = io.BytesIO(self.get())
         try:
             if fmt in ("csv", "txt"):
-                return pd.read_csv(data, **kwargs)
+                return pd.DataFrame(pd.read_csv(data, **kwargs))
             if fmt in ("parquet", "pq"):
                 return pd.DataFrame(pd.read_parquet(data, **kwargs))
             if fmt in ("json", "jsonl"):

@@ -357,6 +357,9 @@ def build_context(
         run["metadata"]["name"] = name
     store = SecretsStore()
     store.add_sources(run["spec"].get("secret_sources") or [], secrets)
+    leftover = {k: v for k, v in (secrets or {}).items() if store.get(k) is None}
+    if leftover:  # values sent without a recorded source (an HTTP function's request)
+        store.add_source("inline", leftover)
     run["spec"]["secret_sources"] = store.sources()
     db = rundb if isinstance(rundb, RunDB) else None if rundb is None else get_run_db(rundb or None)
     return RunContext(run, store, db)

@@ -46,21 +46,21 @@ def run_subprocess(
     tail: deque[str] = deque(maxlen=20)
     store = SecretsStore()
     store.add_sources(run["spec"].get("secret_sources") or [], secrets)
-    proc = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-m", "servegraph.functions.child"],
         env=child_env(run, secrets, db),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-    )
-    assert proc.stdout is not None
-    for raw in proc.stdout:  # masked by the child; masked again for its own crash output
-        line = store.mask(raw)
-        tail.append(line)
-        if watch:
-            sys.stdout.write(line)
-            sys.stdout.flush()
-    code = proc.wait()
+    ) as proc:
+        assert proc.stdout is not None
+        for raw in proc.stdout:  # masked by the child; masked again for its own crash output
+            line = store.mask(raw)
+            tail.append(line)
+            if watch:
+                sys.stdout.write(line)
+                sys.stdout.flush()
+        code = proc.wait()
     meta = run["metadata"]
     try:
         record = db.read_run(meta["uid"], meta["project"], int(meta.get("iteration") or 0))

@@ -63,7 +63,9 @@ def invoke(
     """Send ``run`` to the function at ``url``, store and return the run it returns."""
     store = SecretsStore()
     store.add_sources(run["spec"].get("secret_sources") or [], secrets)
-    body = {**run, "secrets": store.items()}
+    sources = run["spec"].get("secret_sources") or []
+    sent = {**run, "spec": {**run["spec"], "secret_sources": []}}
+    body = {**sent, "secrets": store.items()}
     status, text = post_json(url, body, timeout)
     if status >= 400:
         run["status"].update(state="error", error=store.mask(f"HTTP {status}: {text[:500]}"))
@@ -76,6 +78,7 @@ def invoke(
             raise RunError(f"The function at {url!r} did not return a run. Got {text[:200]!r}.")
         returned.get("metadata", {}).update(uid=run["metadata"]["uid"])
         run = merge_run(run, returned)
+        run["spec"]["secret_sources"] = sources
         if run["status"].get("state") in ("created", "running"):
             run["status"]["state"] = "completed"
     run["status"]["last_update"] = now_str()

@@ -172,7 +172,7 @@ class Function:
         """
         handler = handler if handler is not None else self.spec.get("default_handler", "")
         run = new_run(
-            name or self.name or Path(str(self.spec.get("command") or "run")).stem,
+            name or self.name or handler or "",  # "" lets the code name it (or the file's stem)
             project=self.project,
             kind=self.kind,
             command=str(self.spec.get("command") or ""),

@@ -16,7 +16,8 @@ def handler(context, event):
 
     print(f"Run: {ctx.name} (uid={ctx.uid})")
     print(f"Params: p1={p1}, p2={p2}")
-    print("accesskey = {}".format(ctx.get_secret("ACCESS_KEY")))
+    # the run's logger masks secret values (a plain print on the server would not)
+    ctx.logger.info("accesskey = {}".format(ctx.get_secret("ACCESS_KEY")))
 
     ctx.log_output("accuracy", p1 * 2)
     for i in range(1, 4):

@@ -28,7 +28,7 @@ from servegraph.config import get_config
 from servegraph.errors import RunError
 from servegraph.functions import artifacts as arts
 from servegraph.functions.runlog import RunLogger
-from servegraph.functions.runspec import STATES, merge_run, new_run, now_str
+from servegraph.functions.runspec import STATES, merge_run, new_run, now_str, parse_spec, plain
 from servegraph.functions.secrets import SecretsStore
 from servegraph.storage.dataitem import DataItem, get_dataitem
 from servegraph.storage.rundb import RunDB, get_run_db
@@ -37,15 +37,6 @@ EXEC_CONFIG_ENV = "SERVEGRAPH_EXEC_CONFIG"
 EXEC_SECRETS_ENV = "SERVEGRAPH_EXEC_SECRETS"
 
 _current: ContextVar[RunContext | None] = ContextVar("servegraph_run_context", default=None)
-
-
-def _plain(value: Any) -> Any:
-    """Turn numpy scalars and arrays into JSON-friendly Python values."""
-    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 1) == 0:
-        return value.item()
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    return value
 
 
 class RunContext:
@@ -162,7 +153,7 @@ class RunContext:
     # --- outputs ------------------------------------------------------------------
     def log_result(self, key: str, value: Any) -> None:
         """Record a result value (JSON-serialisable; numpy scalars are converted)."""
-        value = _plain(value)
+        value = plain(value)
         try:
             json.dumps(value)
         except TypeError as exc:
@@ -186,7 +177,7 @@ class RunContext:
             key, {"labels": dict(labels or {}), "xvalues": [], "yvalues": []}
         )
         series["xvalues"].append(str(len(series["xvalues"]) if x is None else x))
-        series["yvalues"].append(_plain(value))
+        series["yvalues"].append(plain(value))
 
     def _writer(self) -> arts.ArtifactWriter:
         meta = self._run["metadata"]
@@ -334,16 +325,6 @@ class RunContext:
         return f"RunContext(name={self.name!r}, uid={self.uid!r}, state={self.state!r})"
 
 
-def _parse_spec(spec: Any) -> dict[str, Any]:
-    if isinstance(spec, bytes | bytearray):
-        spec = spec.decode()
-    if isinstance(spec, str):
-        spec = yaml.safe_load(spec) if spec.strip() else {}
-    if not isinstance(spec, dict):
-        raise RunError(f"A run spec must be a dict, JSON or YAML. Got {type(spec).__name__}.")
-    return spec
-
-
 def build_context(
     name: str,
     spec: dict[str, Any] | None = None,
@@ -387,13 +368,13 @@ def get_or_create_ctx(
         return current
     secrets: dict[str, str] | None = None
     if event is not None:
-        body = _parse_spec(getattr(event, "body", event))
+        body = parse_spec(getattr(event, "body", event))
         secrets = body.pop("secrets", None)
         run_spec: dict[str, Any] | None = body
     elif spec is not None:
-        run_spec = _parse_spec(spec)
+        run_spec = parse_spec(spec)
     elif with_env and os.environ.get(EXEC_CONFIG_ENV):
-        run_spec = _parse_spec(os.environ[EXEC_CONFIG_ENV])
+        run_spec = parse_spec(os.environ[EXEC_CONFIG_ENV])
         secrets = json.loads(os.environ.get(EXEC_SECRETS_ENV) or "{}")
     else:
         run_spec = None

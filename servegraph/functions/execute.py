@@ -111,6 +111,10 @@ def execute(
             except Exception as exc:
                 traceback.print_exc()
                 ctx.set_state("error", f"{type(exc).__name__}: {exc}")
+            except KeyboardInterrupt:
+                ctx.set_state("aborted", "interrupted")
+                ctx.commit()
+                raise
     finally:
         reset_current(token)
     if not ctx.name:

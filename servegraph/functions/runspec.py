@@ -21,6 +21,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import yaml
+
+from servegraph.errors import RunError
+
 STATES = ("created", "running", "completed", "error", "aborted")
 DEFAULT_PROJECT = "default"
 
@@ -107,3 +111,23 @@ def merge_run(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
     inputs = base["spec"].get("inputs") or {}
     base["spec"]["input_objects"] = [{"key": k, "path": v} for k, v in inputs.items()]
     return base
+
+
+def plain(value: Any) -> Any:
+    """Turn numpy scalars and arrays into JSON-friendly Python values."""
+    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 1) == 0:
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return value
+
+
+def parse_spec(spec: Any) -> dict[str, Any]:
+    """A run dict from a dict, JSON or YAML text (or bytes)."""
+    if isinstance(spec, bytes | bytearray):
+        spec = spec.decode()
+    if isinstance(spec, str):
+        spec = yaml.safe_load(spec) if spec.strip() else {}
+    if not isinstance(spec, dict):
+        raise RunError(f"A run spec must be a dict, JSON or YAML. Got {type(spec).__name__}.")
+    return spec

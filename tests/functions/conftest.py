@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import nuclio_sdk
 import pytest
+from aiohttp import web
+from nuclio_sdk.test import Platform
+
+from servegraph.functions.handler import load_handler
+from tests.storage.pgschema import pg_schema_url
+from tests.threaded_server import serve_app
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "remote_function.py"
 
 CODE = """
 import time
@@ -38,3 +48,36 @@ def code_file(tmp_path: Path) -> str:
     path = tmp_path / "handlers.py"
     path.write_text(CODE)
     return str(path)
+
+
+@pytest.fixture
+def function_url() -> Iterator[str]:
+    """The seed's remote example behind an HTTP trigger, called through nuclio-sdk's platform."""
+    handler = load_handler(str(EXAMPLE), "handler")
+    platform = Platform()
+
+    async def invoke(request: web.Request) -> web.Response:
+        event = nuclio_sdk.Event(body=await request.read(), method="POST", path="/")
+        return web.Response(text=platform.call_handler(handler, event))
+
+    async def broken(request: web.Request) -> web.Response:
+        return web.Response(status=500, text="handler exploded")
+
+    app = web.Application()
+    app.router.add_post("/", invoke)
+    app.router.add_post("/broken", broken)
+    with serve_app(app) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_dbpath(
+    request: pytest.FixtureRequest, unique: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """SERVEGRAPH_DBPATH set to the default SQLite file or to a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield ""
+        return
+    with pg_schema_url(request.getfixturevalue("postgres_url"), unique) as url:
+        monkeypatch.setenv("SERVEGRAPH_DBPATH", url)
+        yield url

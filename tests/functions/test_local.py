@@ -58,3 +58,16 @@ def test_artifact_accessor(code_file: str) -> None:
         run.artifact("nope")
     assert run.refresh().state() == "completed"
     assert "uid: " + run.uid in run.to_yaml()
+
+
+def test_runs_artifacts_and_hyper_children_on_sqlite_and_postgres(
+    any_dbpath: str, code_file: str
+) -> None:
+    fn = new_function("tune", kind="local", command=code_file, project="dbproj")
+    run = fn.run(handler="train", hyperparams={"x": [1, 2]}, selector="max.accuracy", watch=False)
+    assert run.state() == "completed" and run.outputs["best_iteration"] == 2
+    db = get_run_db()
+    assert db.url.startswith("postgresql" if any_dbpath else "sqlite")
+    assert len(db.list_runs(project="dbproj", iterations=True)) == 3
+    assert db.read_artifact("note", project="dbproj")["spec"]["producer"]["uid"] == run.uid
+    db.close()

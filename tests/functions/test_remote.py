@@ -2,42 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import nuclio_sdk
 import pytest
-from aiohttp import web
-from nuclio_sdk.test import Platform
 
 from servegraph.errors import RunError
 from servegraph.functions.factory import new_function
-from servegraph.functions.handler import load_handler
 from servegraph.storage.rundb import get_run_db
-from tests.threaded_server import serve_app
 
-EXAMPLE = Path(__file__).parents[2] / "examples" / "remote_function.py"
 SECRET = "remote-secret-77"
-
-
-@pytest.fixture
-def function_url() -> Iterator[str]:
-    """The seed's remote example behind an HTTP trigger, called through nuclio-sdk's platform."""
-    handler = load_handler(str(EXAMPLE), "handler")
-    platform = Platform()
-
-    async def invoke(request: web.Request) -> web.Response:
-        event = nuclio_sdk.Event(body=await request.read(), method="POST", path="/")
-        return web.Response(text=platform.call_handler(handler, event))
-
-    async def broken(request: web.Request) -> web.Response:
-        return web.Response(status=500, text="handler exploded")
-
-    app = web.Application()
-    app.router.add_post("/", invoke)
-    app.router.add_post("/broken", broken)
-    with serve_app(app) as url:
-        yield url
 
 
 def test_remote_run_round_trip(function_url: str, servegraph_home: Path) -> None:

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from servegraph.storage.rundb import RunDB, get_run_db
+from tests.storage.pgschema import pg_schema_url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -17,17 +17,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, unique: str) -> Itera
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'runs.db'}"
         return
-    base = request.getfixturevalue("postgres_url")
-    schema = f"sg_runs_{unique}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{base}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with pg_schema_url(request.getfixturevalue("postgres_url"), unique) as url:
+        yield url
 
 
 @pytest.fixture

@@ -95,3 +95,17 @@ def test_unknown_file_and_unreachable_url(capsys: pytest.CaptureFixture[str]) ->
     assert "not a file" in capsys.readouterr().err
     assert main(["run", "http://127.0.0.1:9/"]) == 1
     assert "cannot be reached" in capsys.readouterr().err
+
+
+def test_run_against_a_function_url(
+    function_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secrets = tmp_path / "secrets.txt"
+    secrets.write_text(f"ACCESS_KEY={SECRET}\n")
+    assert main(["run", "-p", "p1=7", "-s", f"file={secrets}", function_url]) == 0
+    out = capsys.readouterr().out
+    assert "state=completed" in out and "accuracy=14" in out and SECRET not in out
+    assert main(["get", "runs", "-o", "json"]) == 0
+    (record,) = json.loads(capsys.readouterr().out)
+    assert record["metadata"]["name"] == "myfunc"
+    assert record["spec"]["secret_sources"] == [{"kind": "file", "source": str(secrets)}]

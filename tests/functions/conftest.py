@@ -10,6 +10,7 @@ import pytest
 from aiohttp import web
 from nuclio_sdk.test import Platform
 
+from servegraph.functions.context import reset_current, set_current
 from servegraph.functions.handler import load_handler
 from tests.storage.pgschema import pg_schema_url
 from tests.threaded_server import serve_app
@@ -81,3 +82,11 @@ def any_dbpath(
     with pg_schema_url(request.getfixturevalue("postgres_url"), unique) as url:
         monkeypatch.setenv("SERVEGRAPH_DBPATH", url)
         yield url
+
+
+@pytest.fixture(autouse=True)
+def no_current_context() -> Iterator[None]:
+    """Each test starts without a current run context and leaves none behind."""
+    token = set_current(None)
+    yield
+    reset_current(token)

@@ -83,3 +83,18 @@ def test_import_function_from_yaml_py_and_hub(tmp_path: Path, code_file: str) ->
         import_function("hub://nope")
     with pytest.raises(RunError, match=r"missing\.yaml"):
         import_function(str(tmp_path / "missing.yaml"))
+
+
+def test_hub_path_comes_from_the_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "myhub" / "greeter"
+    folder.mkdir(parents=True)
+    (folder / "greet.py").write_text("def greet(context, who='x'):\n    return {'msg': 'hi ' + who}\n")
+    (folder / "function.yaml").write_text(
+        "kind: local\nmetadata: {name: greeter}\nspec: {command: greet.py, default_handler: greet}\n"
+    )
+    monkeypatch.setenv("SERVEGRAPH_HUB_PATH", str(tmp_path / "myhub"))
+    fn = import_function("hub://greeter", project="hubbed")
+    assert fn.project == "hubbed"
+    assert fn.run(params={"who": "bob"}, watch=False).outputs == {"msg": "hi bob"}

@@ -100,3 +100,8 @@ def test_bad_store_uris() -> None:
         parse_store_uri("store://nope")
     with pytest.raises(DataItemError, match="empty"):
         get_dataitem("")
+
+
+def test_s3_without_s3fs_is_a_clear_error() -> None:
+    with pytest.raises(DataItemError, match="s3"):
+        get_dataitem("s3://bucket/infile.txt").get()

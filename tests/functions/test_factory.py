@@ -90,9 +90,12 @@ def test_hub_path_comes_from_the_configuration(
 ) -> None:
     folder = tmp_path / "myhub" / "greeter"
     folder.mkdir(parents=True)
-    (folder / "greet.py").write_text("def greet(context, who='x'):\n    return {'msg': 'hi ' + who}\n")
+    (folder / "greet.py").write_text(
+        "def greet(context, who='x'):\n    return {'msg': 'hi ' + who}\n"
+    )
     (folder / "function.yaml").write_text(
-        "kind: local\nmetadata: {name: greeter}\nspec: {command: greet.py, default_handler: greet}\n"
+        "kind: local\nmetadata: {name: greeter}\n"
+        "spec: {command: greet.py, default_handler: greet}\n"
     )
     monkeypatch.setenv("SERVEGRAPH_HUB_PATH", str(tmp_path / "myhub"))
     fn = import_function("hub://greeter", project="hubbed")

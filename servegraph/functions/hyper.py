@@ -3,7 +3,8 @@
 Strategies: ``grid`` (every combination), ``list`` (the i-th value of every
 list), ``random`` (``max_iterations`` draws from the grid). Options:
 ``max_iterations``, ``max_errors``, ``stop_condition`` (``"accuracy >= 0.9"``),
-``selector`` (``"max.accuracy"`` / ``"min.loss"``), ``parallel_runs``, ``seed``.
+``selector`` (``"max.accuracy"`` / ``"min.loss"``), ``parallel_runs``, ``seed``,
+``param_file`` (a table of parameter sets, one child per row).
 The parent run records every child's parameters and results as the
 ``iterations`` table, and the best child's results and ``best_iteration``.
 
@@ -28,7 +29,8 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from servegraph.errors import RunError
-from servegraph.functions.runspec import now_str
+from servegraph.functions.runspec import now_str, plain
+from servegraph.storage.dataitem import get_dataitem
 from servegraph.storage.rundb import RunDB
 
 if TYPE_CHECKING:
@@ -47,7 +49,16 @@ _CONDITION = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(>=|<=|==|!=|>|<)\s*(-?[\d.eE+
 
 
 def generate(hyperparams: dict[str, list[Any]], options: dict[str, Any]) -> list[dict[str, Any]]:
-    """The parameter sets of a hyper-parameter run."""
+    """The parameter sets of a hyper-parameter run.
+
+    ``options["param_file"]`` (a CSV/JSON/Parquet data item URL) gives the sets as rows
+    instead, one child per row.
+    """
+    if options.get("param_file"):
+        records = get_dataitem(str(options["param_file"])).as_df().to_dict("records")
+        from_file = [{str(k): plain(v) for k, v in row.items()} for row in records]
+        limit = int(options.get("max_iterations") or 0)
+        return from_file[:limit] if limit else from_file
     strategy = options.get("strategy", "grid")
     if strategy not in STRATEGIES:
         raise RunError(

@@ -12,15 +12,16 @@ logged artifacts, resolved through the run database.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
-import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pandas as pd
 from fsspec.core import url_to_fs
 
+from servegraph.config import get_config
 from servegraph.errors import DataItemError
 
 STORE_PREFIX = "store://"
@@ -133,12 +134,14 @@ class DataItem:
             return False
 
     def local(self) -> str:
-        """A local file path with the data (remote objects are downloaded once)."""
+        """A local file path with the data (remote objects are downloaded to the cache once)."""
         fs, path = self._fs()
         if "file" in _protocols(fs):
             return str(path)
         if self._local is None:
-            folder = tempfile.mkdtemp(prefix="sg-item-")
+            digest = hashlib.sha1(self._target.encode()).hexdigest()[:16]
+            folder = get_config().home / "cache" / digest
+            folder.mkdir(parents=True, exist_ok=True)
             local = os.path.join(folder, PurePosixPath(path).name or "data")
             Path(local).write_bytes(self.get())
             self._local = local

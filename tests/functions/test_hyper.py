@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from servegraph.errors import RunError
@@ -86,3 +88,15 @@ def test_all_children_failing_marks_the_parent_error(code_file: str) -> None:
     run = fn.run(handler="fail", hyperparams={"x": [1, 2]}, selector="max.accuracy", watch=False)
     assert run.state() == "error"
     assert [row[0] for row in run.status["iterations"][1:]] == ["error", "error"]
+
+
+def test_param_file_gives_one_child_per_row(code_file: str, tmp_path: Path) -> None:
+    (tmp_path / "params.csv").write_text("x,y\n1,1\n2,1\n3,5\n")
+    fn = new_function("tune", kind="local", command=code_file)
+    run = fn.run(
+        handler="train",
+        hyper_param_options={"param_file": str(tmp_path / "params.csv")},
+        selector="max.accuracy",
+        watch=False,
+    )
+    assert run.outputs["best_iteration"] == 2 and len(run.status["iterations"]) == 4

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-from sqlalchemy.pool import NullPool
 
 from servegraph.errors import ConfigError, StorageError
 
@@ -27,9 +27,16 @@ _engines: dict[str, Engine] = {}
 
 
 def normalize_url(url: str) -> str:
-    """Turn a plain file path into a ``sqlite:///`` URL; leave URLs as they are."""
+    """Turn a plain file path into a ``sqlite:///`` URL and ``postgresql://`` into psycopg 3.
+
+    >>> normalize_url("postgres://u@h/db")
+    'postgresql+psycopg://u@h/db'
+    """
     if "://" not in url:
         return f"sqlite:///{Path(url).expanduser().resolve()}"
+    scheme, _, rest = url.partition("://")
+    if scheme in ("postgres", "postgresql"):
+        return f"postgresql+psycopg://{rest}"
     return url
 
 
@@ -73,11 +80,21 @@ def _create(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        return create_engine(parsed, poolclass=NullPool, connect_args={"timeout": 60})
+        engine = create_engine(parsed, connect_args={"timeout": 60})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
     try:
         return create_engine(parsed, pool_pre_ping=True)
     except (ArgumentError, ImportError) as exc:
         raise ConfigError(f"unsupported run database URL {url!r}: {exc}") from exc
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL lets job processes write while others read; NORMAL sync is safe with WAL."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
 
 
 def _safe(engine: Engine) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, text
 
-from servegraph.errors import NotFoundInStoreError
+from servegraph.errors import ConfigError, NotFoundInStoreError, StorageError
 from servegraph.storage.rundb import RunDB, get_run_db
 
 
@@ -115,3 +115,22 @@ def test_plain_path_means_sqlite(tmp_path: Path) -> None:
     db = get_run_db(str(tmp_path / "sub" / "x.db"))
     assert db.url.startswith("sqlite:///") and (tmp_path / "sub" / "x.db").exists()
     db.close()
+
+
+def test_postgres_urls_use_psycopg3() -> None:
+    from servegraph.storage.schema import normalize_url
+
+    assert normalize_url("postgresql://u@h:5432/db") == "postgresql+psycopg://u@h:5432/db"
+    assert normalize_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_unreachable_database_is_a_storage_error() -> None:
+    with pytest.raises(StorageError, match="cannot migrate the run database"):
+        get_run_db("postgresql+psycopg://postgres@127.0.0.1:9/nope?connect_timeout=2")
+
+
+def test_bad_url_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="invalid"):
+        get_run_db("not a url://x")
+    with pytest.raises(ConfigError, match="unsupported"):
+        get_run_db("nosuchdialect://host/db")

@@ -76,6 +76,15 @@ class RunContext:
         """0 for a run, 1.. for the children of a hyper-parameter run."""
         return int(self._run["metadata"].get("iteration") or 0)
 
+    def set_name(self, name: str) -> None:
+        """Rename the run (used when the code names a run the CLI left unnamed)."""
+        self._run["metadata"]["name"] = name
+        self.logger.name = name
+
+    def mask(self, text: str) -> str:
+        """``text`` with every secret value of this run replaced by ``***``."""
+        return self._secrets.mask(text)
+
     @property
     def tag(self) -> str:
         """The run tag."""
@@ -364,7 +373,7 @@ def get_or_create_ctx(
     current = _current.get()
     if current is not None and event is None and spec is None:
         if not current.name:
-            current._run["metadata"]["name"] = name
+            current.set_name(name)
         return current
     secrets: dict[str, str] | None = None
     if event is not None:

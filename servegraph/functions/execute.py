@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+from servegraph.errors import RunError
 from servegraph.functions.context import build_context, reset_current, set_current
 from servegraph.functions.handler import call_handler, load_handler, log_return
 
@@ -96,8 +97,10 @@ def execute(
     lines: list[str] = []
     token = set_current(ctx)
     try:
-        with _captured(ctx._secrets.mask, lines, watch) if capture else contextlib.nullcontext():
+        with _captured(ctx.mask, lines, watch) if capture else contextlib.nullcontext():
             try:
+                if not command and not handler:
+                    raise RunError("The run has no code: set a command (file) or a handler.")
                 if handler:
                     log_return(ctx, call_handler(load_handler(command, handler), ctx))
                 else:
@@ -118,7 +121,7 @@ def execute(
     finally:
         reset_current(token)
     if not ctx.name:
-        ctx._run["metadata"]["name"] = Path(command).stem if command else handler
+        ctx.set_name(Path(command).stem if command else handler)
     if ctx.db is not None:
         ctx.db.store_log(ctx.uid, ctx.project, "".join(lines).encode())
     ctx.commit()

@@ -109,3 +109,16 @@ def test_run_against_a_function_url(
     (record,) = json.loads(capsys.readouterr().out)
     assert record["metadata"]["name"] == "myfunc"
     assert record["spec"]["secret_sources"] == [{"kind": "file", "source": str(secrets)}]
+
+
+def test_run_a_function_yaml(
+    code_file: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from servegraph.functions.factory import new_function
+
+    spec = new_function("adder", kind="local", command=code_file, handler="add").export(
+        str(tmp_path / "adder.yaml")
+    )
+    assert main(["run", "-p", "b=5", "--project", "yamlproj", spec]) == 0
+    out = capsys.readouterr().out
+    assert "run 'adder'" in out and "project=yamlproj" in out and "sum=6" in out

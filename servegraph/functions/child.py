@@ -18,7 +18,7 @@ def main() -> int:
     """Execute the run described by ``$SERVEGRAPH_EXEC_CONFIG``."""
     run = json.loads(os.environ[EXEC_CONFIG_ENV])
     secrets = json.loads(os.environ.pop(EXEC_SECRETS_ENV, "") or "{}")
-    result = execute(run, secrets=secrets)
+    result = execute(run, secrets=secrets, store_log=False)  # the parent stores the stream
     return 0 if result["status"]["state"] == "completed" else 1
 
 

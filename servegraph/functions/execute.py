@@ -82,11 +82,13 @@ def execute(
     rundb: str = "",
     watch: bool = True,
     capture: bool = True,
+    store_log: bool = True,
 ) -> dict[str, Any]:
     """Run ``run`` (a run dict) here and return its final record.
 
     ``capture=False`` leaves stdout alone (for threads sharing the process); the
-    run's log then holds nothing.
+    run's log then holds nothing. ``store_log=False`` leaves storing the log to
+    the caller (the job runtime stores its child's output as it streams).
     """
     ctx = build_context(run["metadata"]["name"], run, secrets, rundb)
     ctx.set_state("running")
@@ -122,7 +124,7 @@ def execute(
         reset_current(token)
     if not ctx.name:
         ctx.set_name(Path(command).stem if command else handler)
-    if ctx.db is not None:
+    if store_log and ctx.db is not None:
         ctx.db.store_log(ctx.uid, ctx.project, "".join(lines).encode())
     ctx.commit()
     return ctx.to_dict()

@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -39,11 +40,32 @@ def child_env(run: dict[str, Any], secrets: dict[str, str], db: RunDB) -> dict[s
     return env
 
 
+class _LogWriter:
+    """Stores streamed log lines in chunks, so ``servegraph logs`` sees a running job."""
+
+    def __init__(self, db: RunDB, uid: str, project: str, every: float = 1.0) -> None:
+        self.db, self.uid, self.project, self.every = db, uid, project, every
+        self._lines: list[str] = []
+        self._last = time.monotonic()
+
+    def add(self, line: str) -> None:
+        self._lines.append(line)
+        if len(self._lines) >= 100 or time.monotonic() - self._last >= self.every:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._lines:
+            self.db.store_log(self.uid, self.project, "".join(self._lines).encode())
+            self._lines = []
+        self._last = time.monotonic()
+
+
 def run_subprocess(
     run: dict[str, Any], secrets: dict[str, str], watch: bool, db: RunDB
 ) -> dict[str, Any]:
     """Run ``run`` in a child process and return the record it stored."""
     tail: deque[str] = deque(maxlen=20)
+    log = _LogWriter(db, run["metadata"]["uid"], run["metadata"]["project"])
     store = SecretsStore()
     store.add_sources(run["spec"].get("secret_sources") or [], secrets)
     with subprocess.Popen(
@@ -57,10 +79,12 @@ def run_subprocess(
         for raw in proc.stdout:  # masked by the child; masked again for its own crash output
             line = store.mask(raw)
             tail.append(line)
+            log.add(line)
             if watch:
                 sys.stdout.write(line)
                 sys.stdout.flush()
         code = proc.wait()
+    log.flush()
     meta = run["metadata"]
     try:
         record = db.read_run(meta["uid"], meta["project"], int(meta.get("iteration") or 0))

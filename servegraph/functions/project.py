@@ -132,6 +132,8 @@ class Project:
                 )  # fmt: skip
             elif url:
                 fn = import_function(local)
+                if entry.get("kind") and entry["kind"] != fn.kind:  # e.g. a hub job run locally
+                    fn = Function.from_dict({**fn.to_dict(), "kind": entry["kind"]})
             else:
                 fn = new_function(entry.get("name", ""), kind=entry.get("kind") or "job")
             if entry.get("handler"):

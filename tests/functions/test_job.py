@@ -59,3 +59,12 @@ def test_secrets_never_reach_records_logs_or_the_database(
     assert SECRET not in capsys.readouterr().out
     assert SECRET.encode() not in _persisted_bytes(servegraph_home)
     assert by_dict.spec["secret_sources"] == [{"kind": "inline", "source": ["TOKEN"]}]
+
+
+def test_local_true_runs_a_job_in_process(code_file: str) -> None:
+    import os
+
+    fn = new_function("calc", kind="job", command=code_file)
+    run = fn.run(handler="add", local=True, watch=False)
+    assert run.state() == "completed" and run.outputs["sum"] == 3
+    assert os.environ.get("SERVEGRAPH_EXEC_CONFIG") is None  # no child environment was needed

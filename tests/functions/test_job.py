@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -62,9 +63,6 @@ def test_secrets_never_reach_records_logs_or_the_database(
 
 
 def test_local_true_runs_a_job_in_process(code_file: str) -> None:
-    import os
-
     fn = new_function("calc", kind="job", command=code_file)
-    run = fn.run(handler="add", local=True, watch=False)
-    assert run.state() == "completed" and run.outputs["sum"] == 3
-    assert os.environ.get("SERVEGRAPH_EXEC_CONFIG") is None  # no child environment was needed
+    assert fn.run(handler="pid", local=True, watch=False).outputs["pid"] == os.getpid()
+    assert fn.run(handler="pid", watch=False).outputs["pid"] != os.getpid()

@@ -130,4 +130,4 @@ def parse_spec(spec: Any) -> dict[str, Any]:
         spec = yaml.safe_load(spec) if spec.strip() else {}
     if not isinstance(spec, dict):
         raise RunError(f"A run spec must be a dict, JSON or YAML. Got {type(spec).__name__}.")
-    return spec
+    return dict(spec)

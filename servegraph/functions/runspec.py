@@ -67,7 +67,12 @@ def new_run(
             "iteration": 0,
             "project": project or DEFAULT_PROJECT,
             "tag": "",
-            "labels": {"owner": _owner(), "host": socket.gethostname(), **(labels or {})},
+            "labels": {
+                "owner": _owner(),
+                "workflow": "",  # the workflow run's uid when a workflow step
+                "host": socket.gethostname(),
+                **(labels or {}),
+            },
             "annotations": {},
         },
         "spec": {

@@ -37,15 +37,16 @@ from rich.console import Console
 
 from demo_steps import DemoError, check
 from demo_steps.data import SHIFTED_FEATURES, DemoData, generate
-from demo_steps.features import Features, build_and_ingest
+from demo_steps.features import build_and_ingest
 from demo_steps.lineage import lineage
 from demo_steps.monitor import monitoring_job, plots, run_check
 from demo_steps.retrain import NEW_VERSION, retrain_trigger, retrained_model
-from demo_steps.serving import MODEL, build_function, serve_http
+from demo_steps.serving import MODEL, Served, build_function, serve_http
 from demo_steps.traffic import post, request_body, send
 from demo_steps.training import TrainedModel, train_model
 from servegraph.config import get_config
 from servegraph.errors import ServegraphError
+from servegraph.monitoring.job import MonitoringJob
 from servegraph.monitoring.tracking import default_stream_url
 
 INFER = f"/v2/models/{MODEL}/infer"
@@ -85,65 +86,38 @@ def sample(rows: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
     return rows.sample(n=min(n, len(rows)), random_state=seed)
 
 
-async def serve_monitor_retrain(
-    settings: Settings, data: DemoData, features: Features, v1: TrainedModel
-) -> dict[str, Any]:
-    """Steps 4-7 (they share the event loop of the HTTP servers); returns v2's answer."""
-    retrain = retrain_trigger(settings.project, features.vector.uri, data.recent_path)
-    check_job = monitoring_job(settings.project, settings.stream, settings.out_dir, retrain, False)
-    job = monitoring_job(settings.project, settings.stream, settings.out_dir, retrain)
-    async with AsyncExitStack() as stack:
-        with step(4, "serve the graph over HTTP"):
-            fn = build_function(settings.project, features.vector.uri, [v1], settings.stream)
-            console.print(fn.spec.graph.plot())
-            served = await stack.enter_async_context(serve_http(fn, [v1]))
-            console.print(f"serving {fn.uri} at {served.url}")
-        endpoint = served.endpoints[v1.version]
-        with step(5, "send requests: like the training data, then shifted"):
-            live = sample(data.live, settings.requests, seed=1)
-            wave = await send(served.url, live, "live", INFER)
-            console.print(f"like the training data: {wave.summary()}")
-            await served.flush()
-            console.print("monitoring check after the first wave:")
-            await run_check(console, check_job, endpoint, expected_drift=set())
-            recent = sample(data.recent, settings.requests, seed=2)
-            wave = await send(served.url, recent, "shifted", INFER)
-            console.print(f"shifted ({', '.join(SHIFTED_FEATURES)}): {wave.summary()}")
-            await served.flush()
-
-    with step(6, "run the monitoring job"):
-        report, _ = await run_check(console, job, endpoint, expected_drift=set(SHIFTED_FEATURES))
-        for path in plots(report):
-            console.print(f"plot: {path}")
-
-    with step(7, "retrain from the alert and serve the new version"):
-        v2 = retrained_model(settings.project, report)
-        console.print(f"run {v2.run_uid} registered {v2.uri}: {v2.summary()}")
-        fn = build_function(settings.project, features.vector.uri, [v1, v2], settings.stream)
-        legit = sample(data.recent[data.recent["is_fraud"] == 0], 100, seed=3)
-        flagged = {}
-        async with serve_http(fn, [v1, v2]) as served:
-            for version, route in (("v1", f"/v2/models/{MODEL}/versions/v1/infer"), ("v2", INFER)):
-                wave = await send(served.url, legit, f"legit-{version}", route)
-                check(wave.versions == {version: wave.sent}, f"{route} answered {wave.versions}")
-                flagged[version] = wave.flagged
-                console.print(
-                    f"{route}: {version} flags {wave.flagged} of {wave.sent} legitimate "
-                    "transactions of the shifted period"
-                )
-            async with aiohttp.ClientSession() as session:
-                row = legit.iloc[0].to_dict()
-                answer = await post(session, served.url + INFER, request_body(row, "legit-1"))
-        console.print(f"POST {INFER} -> {answer}")
-        check(
-            answer.get("model_version") == NEW_VERSION,
-            f"{INFER} was answered by {answer.get('model_version')}, not {NEW_VERSION}",
-        )
-        check(flagged["v2"] < flagged["v1"], f"v2 is no better than v1 on the new data: {flagged}")
-    return answer
+async def send_waves(
+    settings: Settings, data: DemoData, served: Served, check_job: MonitoringJob
+) -> None:
+    """Step 5: a wave like the training data (checked: no drift), then a shifted wave."""
+    live = sample(data.live, settings.requests, seed=1)
+    wave = await send(served.url, live, "live", INFER)
+    console.print(f"like the training data: {wave.summary()}")
+    await served.flush()
+    console.print("monitoring check after the first wave:")
+    await run_check(console, check_job, served.endpoints["v1"], expected_drift=set())
+    recent = sample(data.recent, settings.requests, seed=2)
+    wave = await send(served.url, recent, "shifted", INFER)
+    console.print(f"shifted ({', '.join(SHIFTED_FEATURES)}): {wave.summary()}")
+    await served.flush()
 
 
-def run(settings: Settings) -> None:
+async def compare_versions(fn: Any, models: list[TrainedModel], rows: pd.DataFrame) -> None:
+    """Step 7: v1 and v2 on legitimate transactions of the shifted period; v2 must do better."""
+    flagged = {}
+    async with serve_http(fn, models) as served:
+        for version, route in (("v1", f"/v2/models/{MODEL}/versions/v1/infer"), ("v2", INFER)):
+            wave = await send(served.url, rows, f"legit-{version}", route)
+            check(wave.versions == {version: wave.sent}, f"{route} answered {wave.versions}")
+            flagged[version] = wave.flagged
+            console.print(
+                f"{route}: {version} flags {wave.flagged} of {wave.sent} legitimate "
+                "transactions of the shifted period"
+            )
+    check(flagged["v2"] < flagged["v1"], f"v2 is no better than v1 on the new data: {flagged}")
+
+
+async def run(settings: Settings) -> None:
     console.print(
         f"project [bold]{settings.project}[/]; state in {get_config().home}; "
         f"online store {settings.online}; tracking stream {settings.stream}"
@@ -154,13 +128,51 @@ def run(settings: Settings) -> None:
             f"{len(data.customers)} customers; {len(data.history)} transactions "
             f"({data.history['is_fraud'].mean():.1%} fraud) in {data.history_path}"
         )
+
     with step(2, "define and ingest the feature sets"):
         features = build_and_ingest(settings.project, data.customers, data.history, settings.online)
-        console.print(f"feature vector {features.vector.uri}: {', '.join(features.columns)}")
+        vector = features.vector.uri
+        console.print(f"feature vector {vector}: {', '.join(features.columns)}")
+
     with step(3, "train the model as a tracked run"):
-        v1 = train_model(settings.project, data.history_path, features.vector.uri, "v1")
+        v1 = train_model(settings.project, data.history_path, vector, "v1")
         console.print(f"run {v1.run_uid} registered {v1.uri}: {v1.summary()}")
-    answer = asyncio.run(serve_monitor_retrain(settings, data, features, v1))
+
+    retrain = retrain_trigger(settings.project, vector, data.recent_path)
+    check_job = monitoring_job(settings.project, settings.stream, settings.out_dir, retrain, False)
+    job = monitoring_job(settings.project, settings.stream, settings.out_dir, retrain)
+    async with AsyncExitStack() as stack:
+        with step(4, "serve the graph over HTTP"):
+            fn = build_function(settings.project, vector, [v1], settings.stream)
+            console.print(fn.spec.graph.plot())
+            served = await stack.enter_async_context(serve_http(fn, [v1]))
+            console.print(f"serving {fn.uri} at {served.url}")
+
+        with step(5, "send requests: like the training data, then shifted"):
+            await send_waves(settings, data, served, check_job)
+
+    with step(6, "run the monitoring job"):
+        report, _ = await run_check(
+            console, job, served.endpoints["v1"], expected_drift=set(SHIFTED_FEATURES)
+        )
+        for path in plots(report):
+            console.print(f"plot: {path}")
+
+    with step(7, "retrain from the alert and serve the new version"):
+        v2 = retrained_model(settings.project, report)
+        console.print(f"run {v2.run_uid} registered {v2.uri}: {v2.summary()}")
+        fn = build_function(settings.project, vector, [v1, v2], settings.stream)
+        legit = sample(data.recent[data.recent["is_fraud"] == 0], 100, seed=3)
+        await compare_versions(fn, [v1, v2], legit)
+        async with serve_http(fn, [v1, v2]) as served, aiohttp.ClientSession() as session:
+            body = request_body(legit.iloc[0].to_dict(), "legit-1")
+            answer = await post(session, served.url + INFER, body)
+        console.print(f"POST {INFER} -> {answer}")
+        check(
+            answer.get("model_version") == NEW_VERSION,
+            f"{INFER} was answered by {answer.get('model_version')}, not {NEW_VERSION}",
+        )
+
     with step(8, "the lineage of one prediction"):
         console.print(lineage(settings.project, answer))
 
@@ -187,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = parse_args(argv)
     start = time.perf_counter()
     try:
-        run(settings)
+        asyncio.run(run(settings))
     except DemoError as exc:
         cause = exc.__cause__
         if cause is not None and not isinstance(cause, DemoError | ServegraphError):

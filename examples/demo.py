@@ -39,7 +39,7 @@ from demo_steps import DemoError, check
 from demo_steps.data import SHIFTED_FEATURES, DemoData, generate
 from demo_steps.features import build_and_ingest
 from demo_steps.lineage import lineage
-from demo_steps.monitor import monitoring_job, plots, run_check
+from demo_steps.monitor import drift_report, monitoring_job, run_check
 from demo_steps.retrain import NEW_VERSION, retrain_trigger, retrained_model
 from demo_steps.serving import MODEL, Served, build_function, serve_http
 from demo_steps.traffic import post, request_body, send
@@ -155,8 +155,8 @@ async def run(settings: Settings) -> None:
         report, _ = await run_check(
             console, job, served.endpoints["v1"], expected_drift=set(SHIFTED_FEATURES)
         )
-        for path in plots(report):
-            console.print(f"plot: {path}")
+        for path in drift_report(report):
+            console.print(f"wrote {path}")
 
     with step(7, "retrain from the alert and serve the new version"):
         v2 = retrained_model(settings.project, report)

@@ -109,8 +109,11 @@ async def run_check(
     return report, window
 
 
-def plots(report: JobReport) -> list[Path]:
-    """The PNG plots the job wrote; at least one must exist."""
-    images = [p for p in report.outputs if p.suffix == ".png" and p.is_file()]
-    check(bool(images), f"the monitoring job wrote no plot (outputs: {report.outputs})")
-    return images
+def drift_report(report: JobReport) -> list[Path]:
+    """The plots (PNG) and HTML report the job wrote; there must be a plot."""
+    files = [p for p in report.outputs if p.suffix in (".png", ".html") and p.is_file()]
+    check(
+        any(p.suffix == ".png" for p in files),
+        f"the monitoring job wrote no plot (outputs: {report.outputs})",
+    )
+    return files

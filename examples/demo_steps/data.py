@@ -67,7 +67,7 @@ def make_transactions(
     amount = base * rng.lognormal(0.0, 0.3, n) * np.where(fraud, rng.uniform(2.0, 4.0, n), 1.0)
     distance = rng.exponential(6.0, n) + np.where(fraud, rng.exponential(40.0, n), 0.0)
     risk = np.where(fraud, rng.beta(5, 2, n), rng.beta(2, 5, n))
-    if shifted:  # the world changed: a premium card, bigger purchases, made travelling
+    if shifted:  # a premium card launched: bigger purchases, many made while travelling
         amount *= 4.0
         distance += rng.normal(80.0, 15.0, n).clip(20.0)
     seconds = rng.uniform(0, days * 86_400, n)
@@ -87,7 +87,7 @@ def make_transactions(
 
 
 def generate(out_dir: Path, scale: float = 1.0) -> DemoData:
-    """Generate the demo data (``scale`` multiplies the number of customers)."""
+    """Generate and write the demo data; ``scale`` multiplies the customers (at least 200)."""
     rng = np.random.default_rng(SEED)
     customers = make_customers(rng, max(200, int(600 * scale)))
     history = make_transactions(rng, customers, START, HISTORY_DAYS)

@@ -115,6 +115,9 @@ class FeatureSet:
 
         ``operations`` among count, sum, sqr, avg, min, max, std, var, first, last;
         ``windows`` like ``["1h", "1d"]``. Features are ``{name}_{op}_{window}``.
+        Sliding windows move by whole periods (storey): an event's ``1h`` window with
+        ``period="10m"`` covers the six 10-minute buckets ending with the event's own
+        bucket; a smaller period gives a finer window edge.
         """
         if self.timestamp_key is None:
             raise EntityError(

@@ -14,7 +14,7 @@ import pandas as pd
 
 from servegraph.errors import EntityError, SchemaError
 
-from .vector import FeatureVector, VectorPart, get_feature_vector
+from .vector import FeatureVector, VectorPart, get_feature_vector, parse_feature
 
 _ROW = "__servegraph_row__"
 
@@ -58,6 +58,10 @@ def get_offline_features(
     for part, frame in zip(parts, frames, strict=True):
         spine = _join(spine, part, frame, entity_timestamp_column)
     out = spine.sort_values(_ROW, kind="stable").drop(columns=_ROW)
+    if vec.label_feature:  # the label goes last
+        _, feature, alias = parse_feature(vec.label_feature)
+        label = alias or feature
+        out = out[[c for c in out.columns if c != label] + [label]]
     return out.reset_index(drop=True)
 
 

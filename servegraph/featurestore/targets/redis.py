@@ -66,15 +66,15 @@ class RedisStore(OnlineStore):
         written = 0
         for start in range(0, len(items), batch_size):
             batch = items[start : start + batch_size]
-            pipe = self._client.pipeline(transaction=True)
-            for entity, row in batch:
-                key = self.key((fset_key, entity))
-                pipe.delete(key)
-                if row:
-                    pipe.hset(key, mapping={k: json.dumps(v) for k, v in row.items()})
             try:
+                pipe = self._client.pipeline(transaction=True)
+                for entity, row in batch:
+                    key = self.key((fset_key, entity))
+                    pipe.delete(key)
+                    if row:
+                        pipe.hset(key, mapping={k: json.dumps(v) for k, v in row.items()})
                 pipe.execute()
-            except redis.RedisError as exc:
+            except (redis.RedisError, TypeError, ValueError) as exc:  # JSON encoding too
                 raise OnlineStoreError(
                     f"writing feature set {fset_key!r} to {self.url!r} failed after "
                     f"{written} of {len(items)} entity rows were written "

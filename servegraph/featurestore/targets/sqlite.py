@@ -70,7 +70,7 @@ class SQLiteStore(OnlineStore):
         batch_size: int = 1000,
     ) -> WriteReport:
         """All rows in one transaction: either every row is written or none."""
-        params = [(fset_key, key, json.dumps(row)) for key, row in rows.items()]
+        params = ((fset_key, key, json.dumps(row)) for key, row in rows.items())
         with self._lock:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
@@ -79,14 +79,14 @@ class SQLiteStore(OnlineStore):
                     params,
                 )
                 self._conn.execute("COMMIT")
-            except sqlite3.Error as exc:
+            except (sqlite3.Error, TypeError, ValueError) as exc:  # JSON encoding too
                 if self._conn.in_transaction:
                     self._conn.execute("ROLLBACK")
                 raise OnlineStoreError(
-                    f"writing {len(params)} rows of feature set {fset_key!r} to {self.url!r} "
+                    f"writing {len(rows)} rows of feature set {fset_key!r} to {self.url!r} "
                     f"failed and was rolled back (0 written): {exc}"
                 ) from exc
-        return WriteReport(self.url, len(params), len(params))
+        return WriteReport(self.url, len(rows), len(rows))
 
     def read(self, keys: list[RowKey], features: list[list[str]]) -> list[dict[str, Any] | None]:
         if not keys:

@@ -10,12 +10,12 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import pandas as pd
 
 from servegraph.errors import EntityError, FeatureNotFoundError, FeatureStoreError
+from servegraph.graph import RootFlowStep
 
 from .aggregation import Aggregation
 from .catalog import DEFAULT_PROJECT, DEFAULT_TAG, Catalog, make_uri, parse_uri
@@ -24,11 +24,6 @@ from .targets import BaseTarget, OfflineTarget, OnlineTarget, default_targets, t
 
 KIND = "feature-sets"
 ENGINES = ("storey", "pandas")
-
-
-def _new_graph() -> Any:
-    """An empty root flow of the serving-graph builder (servegraph.graph)."""
-    return importlib.import_module("servegraph.graph").RootFlowStep()
 
 
 class FeatureSet:
@@ -77,7 +72,7 @@ class FeatureSet:
         self.aggregations: list[Aggregation] = []
         self.targets: list[BaseTarget] = []
         self.stats: dict[str, dict[str, Any]] = {}
-        self._graph: Any = None
+        self._graph: RootFlowStep | None = None
 
     # -- model -------------------------------------------------------------
     @property
@@ -94,14 +89,14 @@ class FeatureSet:
         return [e.name for e in self.entities]
 
     @property
-    def graph(self) -> Any:
+    def graph(self) -> RootFlowStep:
         """The transformation graph (a servegraph.graph root flow); build it with ``.to()``."""
         if self._graph is None:
-            self._graph = _new_graph()
+            self._graph = RootFlowStep()
         return self._graph
 
     def has_graph(self) -> bool:
-        return self._graph is not None and bool(getattr(self._graph, "steps", None))
+        return self._graph is not None and len(self._graph.steps) > 0
 
     def add_aggregation(
         self,
@@ -188,7 +183,7 @@ class FeatureSet:
             "aggregations": [a.to_dict() for a in self.aggregations],
             "targets": [t.to_dict() for t in self.get_targets()],
         }
-        if self.has_graph():
+        if self._graph is not None and self.has_graph():
             spec["graph"] = self._graph.to_dict()
         return {
             "kind": "FeatureSet",
@@ -214,8 +209,7 @@ class FeatureSet:
         fset.targets = [target_from_dict(t) for t in spec.get("targets", [])]
         fset.stats = data.get("status", {}).get("stats", {})
         if spec.get("graph"):
-            graph_module = importlib.import_module("servegraph.graph")
-            fset._graph = graph_module.RootFlowStep.from_dict(spec["graph"])
+            fset._graph = RootFlowStep.from_dict(spec["graph"])
         return fset
 
     def save(self) -> str:

@@ -8,26 +8,22 @@ the timestamp key (event time, never processing time).
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Any
 
 import storey
 
 from servegraph.errors import FeatureStoreError
+from servegraph.graph import construct, resolve_class, resolve_handler
 
 from .feature_set import FeatureSet
 
 Transform = Callable[[Any], Any]
 
 
-def _resolve() -> Any:
-    return importlib.import_module("servegraph.graph.resolve")
-
-
 def _ordered_steps(fset: FeatureSet) -> list[Any]:
     """The graph's task steps in chain order; ingestion runs a linear chain."""
-    steps: dict[str, Any] = dict(getattr(fset.graph, "steps", {}) or {})
+    steps: dict[str, Any] = dict(fset.graph.steps.items())
     ordered: list[Any] = []
     done: set[str] = set()
     while len(ordered) < len(steps):
@@ -51,15 +47,14 @@ def transformations(fset: FeatureSet, namespace: dict[str, Any] | None = None) -
     """One callable per graph step (``do(body)``, a handler, or a named method)."""
     if not fset.has_graph():
         return []
-    resolve = _resolve()
     out: list[Transform] = []
     for step in _ordered_steps(fset):
         class_name = getattr(step, "class_name", None)
         handler = getattr(step, "handler", None)
         if class_name is not None:
             if isinstance(class_name, str | type):
-                cls = resolve.resolve_class(class_name, namespace)
-                obj = resolve.construct(cls, step.class_args or {}, context=None, name=step.name)
+                cls = resolve_class(class_name, namespace)
+                obj = construct(cls, step.class_args or {}, context=None, name=step.name)
             else:  # an instance given to the builder is used as is
                 obj = class_name
             method = getattr(obj, handler or "do", None)
@@ -70,7 +65,7 @@ def transformations(fset: FeatureSet, namespace: dict[str, Any] | None = None) -
                 )
             out.append(method)
         elif handler is not None:
-            out.append(resolve.resolve_handler(handler, namespace))
+            out.append(resolve_handler(handler, namespace))
         else:
             raise FeatureStoreError(
                 f"Step {step.name!r} of feature set {fset.name!r} is not a task step "

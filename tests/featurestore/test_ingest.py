@@ -114,7 +114,7 @@ def test_declared_feature_type_mismatch_is_a_schema_error(events: pd.DataFrame) 
     fset = FeatureSet(
         "tx", entities=["id"], timestamp_key="time", features=[Feature("channel", "float")]
     )
-    with pytest.raises(SchemaError, match="'channel' .* 'float' .* 'str'"):
+    with pytest.raises(SchemaError, match=r"'channel' .* 'float' .* 'str'"):
         ingest(fset, events)
 
 
@@ -127,7 +127,7 @@ def test_declared_feature_missing_is_a_schema_error(events: pd.DataFrame) -> Non
 def test_bad_source_type_is_refused() -> None:
     with pytest.raises(FeatureStoreError, match="source"):
         ingest(_fset(), 42)
-    with pytest.raises(FeatureStoreError, match="data.json"):
+    with pytest.raises(FeatureStoreError, match=r"data\.json"):
         ingest(_fset(), "data.json")
 
 

@@ -134,6 +134,6 @@ def test_unreachable_redis_on_get(events: pd.DataFrame) -> None:
     fset.set_targets([ParquetTarget(), RedisTarget("redis://127.0.0.1:1", prefix="x:")])
     fset.save()
     svc = get_online_feature_service(FeatureVector("v", ["profile.age"]))
-    with pytest.raises(OnlineStoreError, match="127.0.0.1:1"):
+    with pytest.raises(OnlineStoreError, match=r"127\.0\.0\.1:1"):
         svc.get([1])
     svc.close()

@@ -97,6 +97,6 @@ class ParquetTarget(OfflineTarget):
             condition = upper if condition is None else condition & upper
         wanted = [c for c in names if columns is None or c in columns]
         df: pd.DataFrame = dataset.to_table(columns=wanted, filter=condition).to_pandas()
-        if timestamp_key is not None:
+        if timestamp_key is not None and timestamp_key in df.columns:
             df = df.sort_values(timestamp_key, kind="stable").reset_index(drop=True)
         return df

@@ -132,9 +132,10 @@ class RedisStore(OnlineStore):
 
     def close(self) -> None:
         self._client.close()
+        self._client.connection_pool.disconnect()
 
     async def aclose(self) -> None:
         self.close()
         if self._aclient is not None:
-            await self._aclient.close()
+            await self._aclient.close(close_connection_pool=True)
             self._aclient = None

@@ -92,7 +92,8 @@ def ingest(
 
 def _prepare(fset: FeatureSet, df: pd.DataFrame, transforms: list[Transform]) -> pd.DataFrame:
     """Check entity/timestamp columns, parse times, run pandas-engine transforms."""
-    for entity in fset.entity_names:
+    for declared in fset.entities:
+        entity = declared.name
         if entity not in df.columns:
             raise EntityError(
                 f"The entity column {entity!r} of feature set {fset.name!r} is missing from the "
@@ -103,6 +104,12 @@ def _prepare(fset: FeatureSet, df: pd.DataFrame, transforms: list[Transform]) ->
             raise EntityError(
                 f"The entity column {entity!r} of feature set {fset.name!r} has {nulls} "
                 "null values."
+            )
+        found = value_type_of(df[entity])
+        if declared.value_type and not compatible(declared.value_type, found):
+            raise SchemaError(
+                f"The entity {entity!r} of feature set {fset.name!r} is "
+                f"{declared.value_type!r} but the source column is {found!r}."
             )
     ts = fset.timestamp_key
     if ts is not None:

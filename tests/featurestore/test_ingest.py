@@ -9,6 +9,7 @@ import pytest
 
 from servegraph.errors import EntityError, FeatureStoreError, OnlineStoreError, SchemaError
 from servegraph.featurestore import (
+    Entity,
     Feature,
     FeatureSet,
     InferOptions,
@@ -154,3 +155,9 @@ def test_plain_feature_set_without_aggregations(events: pd.DataFrame) -> None:
     out = ingest(fset, events)
     assert out is not None
     assert list(out.columns) == ["id", "time", "amount", "channel"]
+
+
+def test_entity_type_mismatch_is_a_schema_error(events: pd.DataFrame) -> None:
+    fset = FeatureSet("tx", entities=[Entity("id", "int")], timestamp_key="time")
+    with pytest.raises(SchemaError, match=r"entity 'id' .* 'int' .* 'str'"):
+        ingest(fset, events.astype({"id": str}))

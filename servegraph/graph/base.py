@@ -79,7 +79,14 @@ class BaseStep:
     kind: ClassVar[str] = "step"
     default_shape: ClassVar[str] = "ellipse"
     # fields of the dict form, in output order ("kind" is always first)
-    _dict_fields: ClassVar[tuple[str, ...]] = ("kind", "comment", "after", "shape", "on_error")
+    _dict_fields: ClassVar[tuple[str, ...]] = (
+        "kind",
+        "comment",
+        "after",
+        "shape",
+        "on_error",
+        "responder",
+    )
     # other spellings of the kind accepted by from_dict (MLRun's root flow is "root")
     _kind_aliases: ClassVar[tuple[str, ...]] = ()
 

@@ -1,6 +1,25 @@
 """The feature store: feature sets, ingestion on storey, offline and online retrieval.
 
->>> from servegraph.featurestore import FeatureSet, FeatureVector, ingest
+::
+
+    import servegraph.featurestore as fstore
+
+    orders = fstore.FeatureSet("orders", entities=["customer_id"], timestamp_key="time")
+    orders.graph.to("my_module.Clean", name="clean")           # the serving-graph builder
+    orders.add_aggregation("amount", ["sum", "avg"], ["1h", "1d"], period="10m")
+    fstore.ingest(orders, "orders.parquet")       # Parquet + online store + stats + catalog
+
+    vec = fstore.FeatureVector("churn", ["orders.*"], label_feature="labels.churned")
+    vec.save()
+    train = fstore.get_offline_features(vec, entity_rows, entity_timestamp_column="time")
+    svc = fstore.get_online_feature_service("churn", impute_policy={"*": "$mean"})
+    svc.get([{"customer_id": 7}])
+    svc.close()
+
+In a serving graph, ``EnrichStep(feature_vector=..., key=...)`` adds the features
+to each event; ``ingest_stream`` keeps a feature set up to date from a stream.
+Online stores: SQLite (embedded default) or Redis, chosen by
+``SERVEGRAPH_ONLINE_STORE`` or the feature set's targets.
 """
 
 from __future__ import annotations

@@ -137,3 +137,24 @@ def test_unreachable_redis_on_get(events: pd.DataFrame) -> None:
     with pytest.raises(OnlineStoreError, match=r"127\.0\.0\.1:1"):
         svc.get([1])
     svc.close()
+
+
+def test_two_entity_keys(online: OnlineTarget) -> None:
+    fset = FeatureSet("regional", entities=["user", "region"])
+    fset.set_targets([ParquetTarget(), online])
+    ingest(
+        fset,
+        pd.DataFrame({"user": [1, 1, 2], "region": ["eu", "us", "eu"], "spend": [1.0, 2.0, 3.0]}),
+    )
+    svc = get_online_feature_service(FeatureVector("v", ["regional.spend"]))
+    try:
+        rows = [
+            {"user": 1, "region": "us"},
+            {"user": 2, "region": "eu"},
+            {"user": 2, "region": "us"},
+        ]
+        assert svc.get(rows, as_list=True) == [[2.0], [3.0], [None]]
+        with pytest.raises(EntityError, match="dicts"):
+            svc.get([1])
+    finally:
+        svc.close()

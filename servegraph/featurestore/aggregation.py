@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import pandas as pd
 from storey import FieldAggregator, FixedWindows, SlidingWindows
 
 from servegraph.errors import FeatureStoreError
@@ -67,6 +68,11 @@ class Aggregation:
 
     def feature_names(self) -> list[str]:
         return [f"{self.name}_{op}_{window}" for window in self.windows for op in self.operations]
+
+    def history_needed(self) -> pd.Timedelta:
+        """How far back events still count: the largest window plus one period (buckets)."""
+        windows = self.to_storey().windows
+        return pd.Timedelta(milliseconds=windows.max_window_millis + windows.period_millis)
 
     def to_storey(self) -> FieldAggregator:
         """The storey ``FieldAggregator`` computing this aggregation."""

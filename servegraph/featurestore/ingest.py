@@ -23,11 +23,11 @@ from typing import Any
 import pandas as pd
 import storey
 
-from servegraph.errors import EntityError, SchemaError
+from servegraph.errors import EntityError, FeatureStoreError, SchemaError
 
 from .feature_set import FeatureSet, get_feature_set
 from .model import Feature, compatible, value_type_of
-from .pipeline import Transform, rename_map, row_steps, transformations
+from .pipeline import WARMUP, Transform, rename_map, row_steps, transformations
 from .progress import progress_step
 from .sources import StreamSource, read_batch_source
 from .stats import compute_stats
@@ -59,7 +59,8 @@ def ingest(
     """Ingest ``source`` (DataFrame, CSV/Parquet path or URL, StreamSource) into a feature set.
 
     Returns the ingested rows (None for a stream). ``overwrite`` (default True for
-    batch) replaces the offline data instead of appending.
+    batch) replaces the offline data; ``overwrite=False`` appends, and the
+    aggregation windows continue from the offline rows already stored.
     """
     fset = get_feature_set(featureset)
     if targets:
@@ -70,9 +71,11 @@ def ingest(
     df = read_batch_source(source)
     transforms = transformations(fset, namespace)
     df = _prepare(fset, df, transforms)
-    result = _run_batch_flow(fset, df, transforms)
+    overwrite = True if overwrite is None else overwrite
+    history = None if overwrite else _aggregation_history(fset, df)
+    result = _run_batch_flow(fset, df, transforms, history)
     _check_schema(fset, result, infer=bool(infer_options & InferOptions.SCHEMA))
-    reports = write_targets(fset, result, overwrite=True if overwrite is None else overwrite)
+    reports = write_targets(fset, result, overwrite=overwrite)
     for report in reports:
         logger.info(
             "ingested %s: %d of %d entity rows into %s",
@@ -148,14 +151,39 @@ def _check_aggregated_columns(fset: FeatureSet, df: pd.DataFrame) -> None:
             )
 
 
+def _aggregation_history(fset: FeatureSet, df: pd.DataFrame) -> pd.DataFrame | None:
+    """Offline rows still inside the aggregation windows of ``df``'s first event.
+
+    Appending ingestions replay them through the aggregation (not the transforms,
+    not the targets) so windows span ingestions as if the data came in one go.
+    """
+    ts = fset.timestamp_key
+    if not fset.aggregations or ts is None or df.empty:
+        return None
+    first = df[ts].min()
+    back = max(agg.history_needed() for agg in fset.aggregations)
+    try:
+        history = fset.offline_target().read(fset.key, ts, first - back, first)
+    except FeatureStoreError:  # nothing ingested yet
+        return None
+    columns = {*fset.entity_names, ts, *(agg.column for agg in fset.aggregations)}
+    if history.empty or not columns <= set(history.columns):
+        return None
+    return history[[c for c in history.columns if c in columns]].assign(**{WARMUP: True})
+
+
 def _run_batch_flow(
-    fset: FeatureSet, df: pd.DataFrame, transforms: list[Transform]
+    fset: FeatureSet,
+    df: pd.DataFrame,
+    transforms: list[Transform],
+    history: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     steps = row_steps(fset, transforms)
     if not steps:
         return df.reset_index(drop=True)
     keys = fset.entity_names
-    source = storey.DataframeSource(df, key_field=keys[0] if len(keys) == 1 else keys)
+    frames = [df] if history is None or not fset.aggregations else [history, df]
+    source = storey.DataframeSource(frames, key_field=keys[0] if len(keys) == 1 else keys)
     with progress_step(len(df), f"ingesting {fset.name}") as tick:
         flow = [source, *([tick] if tick is not None else []), *steps]
         rows = storey.build_flow([*flow, storey.Reduce([], _append)]).run().await_termination()
@@ -163,7 +191,8 @@ def _run_batch_flow(
 
 
 def _append(acc: list[dict[str, Any]], body: dict[str, Any]) -> list[dict[str, Any]]:
-    acc.append(body)
+    if WARMUP not in body:
+        acc.append(body)
     return acc
 
 

@@ -8,6 +8,7 @@ the timestamp key (event time, never processing time).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,7 @@ from servegraph.graph import construct, resolve_class, resolve_handler
 from .feature_set import FeatureSet
 
 Transform = Callable[[Any], Any]
+WARMUP = "__servegraph_warmup__"
 
 
 def _ordered_steps(fset: FeatureSet) -> list[Any]:
@@ -87,11 +89,30 @@ def aggregate_step(fset: FeatureSet) -> storey.Flow | None:
     )
 
 
+def _unless_warmup(fn: Transform) -> Transform:
+    """Run ``fn`` on new rows only; warm-up rows (already transformed) pass through."""
+    if asyncio.iscoroutinefunction(fn):
+
+        async def run_async(body: Any) -> Any:
+            return body if WARMUP in body else await fn(body)
+
+        return run_async
+
+    def run(body: Any) -> Any:
+        return body if WARMUP in body else fn(body)
+
+    return run
+
+
 def row_steps(fset: FeatureSet, transforms: list[Transform]) -> list[storey.Flow]:
-    """Map per row transform (storey engine), then the aggregation."""
+    """Map per row transform (storey engine), then the aggregation.
+
+    Rows holding the ``WARMUP`` key are earlier offline rows replayed only to
+    restore the aggregation windows; the transforms skip them.
+    """
     steps: list[storey.Flow] = []
     if fset.engine == "storey":
-        steps += [storey.Map(fn) for fn in transforms]
+        steps += [storey.Map(_unless_warmup(fn)) for fn in transforms]
     agg = aggregate_step(fset)
     if agg is not None:
         steps.append(agg)

@@ -97,3 +97,23 @@ def test_first_and_last_in_fixed_windows() -> None:
     # a new fixed window starts at 01:00
     assert rows.loc[(1, pd.Timestamp("2024-01-01 01:20")), "v_first_1h"] == 3.0
     assert rows.loc[(1, pd.Timestamp("2024-01-01 01:20")), "v_count_1h"] == 1.0
+
+
+def test_appending_ingestion_continues_the_windows() -> None:
+    df = make_events(n=400, entities=4, seed=8)
+    whole = FeatureSet("whole", entities=["id"], timestamp_key="time")
+    whole.add_aggregation("amount", ["sum", "count"], ["1h"], period="10m")
+    expected = ingest(whole, df)
+
+    parts = FeatureSet("parts", entities=["id"], timestamp_key="time")
+    parts.graph.to(name="tag", handler="(dict(event, tagged=True))")
+    parts.add_aggregation("amount", ["sum", "count"], ["1h"], period="10m")
+    first = ingest(parts, df.iloc[:250])
+    second = ingest(parts, df.iloc[250:], overwrite=False)
+    assert expected is not None and first is not None and second is not None
+    assert len(second) == 150  # replayed history is not written again
+    assert second["tagged"].all()
+    got = pd.concat([first, second], ignore_index=True)
+    np.testing.assert_allclose(got["amount_sum_1h"], expected["amount_sum_1h"])
+    np.testing.assert_allclose(got["amount_count_1h"], expected["amount_count_1h"])
+    assert len(parts.offline_target().read(parts.key, "time")) == 400

@@ -246,7 +246,8 @@ async def ingest_stream(
     namespace: dict[str, Any] | None = None,
 ) -> int:
     """Real-time ingestion: read records, run the pipeline (aggregation state kept across
-    reads), write each read's rows (online atomically), then ack. Returns the record count."""
+    reads, and restored at start from the offline rows still inside the windows), write
+    each read's rows (online atomically), then ack. Returns the record count."""
     fset = get_feature_set(featureset)
     if targets:
         fset.set_targets(targets)
@@ -265,6 +266,10 @@ async def ingest_stream(
                     break
                 continue
             batch = _prepare(fset, pd.DataFrame([r.data for r in records]), transforms)
+            if total == 0:  # restore the windows from the rows stored before this run
+                history = _aggregation_history(fset, batch)
+                for body in [] if history is None else history.to_dict("records"):
+                    await controller.emit(body)
             rows = [await controller.emit(body) for body in batch.to_dict("records")]
             frame = rows_to_frame(fset, rows, batch.columns)
             _check_schema(fset, frame, infer=not fset.features)

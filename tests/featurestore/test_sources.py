@@ -111,3 +111,21 @@ def test_ingest_runs_a_stream_source_outside_an_event_loop() -> None:
 def test_bad_stream_source_count() -> None:
     with pytest.raises(FeatureStoreError, match="'count'"):
         StreamSource(MemoryStream(), count=0)
+
+
+async def test_stream_continues_the_windows_of_a_batch_ingestion() -> None:
+    events = make_events(n=200, entities=3, seed=5)[["id", "time", "amount"]]
+    whole = FeatureSet("whole", entities=["id"], timestamp_key="time")
+    whole.add_aggregation("amount", ["sum"], ["2h"], period="10m")
+    expected = ingest(whole, events)
+    assert expected is not None
+
+    fset = FeatureSet("live", entities=["id"], timestamp_key="time")
+    fset.add_aggregation("amount", ["sum"], ["2h"], period="10m")
+    ingest(fset, events.iloc[:120])
+    stream = MemoryStream()
+    await stream.push(_records(events.iloc[120:]))
+    assert await ingest_stream("live", StreamSource(stream)) == 80
+    offline = fset.offline_target().read(fset.key, "time")
+    assert len(offline) == 200
+    np.testing.assert_allclose(offline["amount_sum_2h"], expected["amount_sum_2h"])

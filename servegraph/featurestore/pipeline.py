@@ -56,7 +56,9 @@ def transformations(fset: FeatureSet, namespace: dict[str, Any] | None = None) -
         if class_name is not None:
             if isinstance(class_name, str | type):
                 cls = resolve_class(class_name, namespace)
-                obj = construct(cls, step.class_args or {}, context=None, name=step.name)
+                obj = construct(
+                    cls, step.class_args or {}, context=None, name=step.name, namespace=namespace
+                )
             else:  # an instance given to the builder is used as is
                 obj = class_name
             method = getattr(obj, handler or "do", None)

@@ -239,10 +239,13 @@ class BaseStep:
 
             graph.to(name="parse", handler="parse").error_handler("catcher", handler="log_it")
         """
+        from servegraph.graph.error_handler import attach_error_handler
+
         flow = cast("FlowStep", self) if self._is_flow() else self._flow()
         if flow is None:
             raise GraphError(f"{self._where()}: error_handler() needs a step inside a flow")
-        self.on_error = flow._attach_error_handler(
+        self.on_error = attach_error_handler(
+            flow,
             self,
             name,
             class_name,

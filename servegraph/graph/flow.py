@@ -309,56 +309,6 @@ class FlowStep(BaseStep):
                 inlets.append(target)
         return inlets
 
-    def _attach_error_handler(
-        self,
-        owner: BaseStep,
-        name: str | None,
-        class_name: object,
-        handler: Handler | None,
-        *,
-        function: str | None,
-        full_event: bool | None,
-        before: str | None,
-        input_path: str | None,
-        result_path: str | None,
-        class_args: dict[str, Any],
-    ) -> str:
-        """Create (or pick) the error handler step for ``owner``; return its name."""
-        where = owner._where() if owner is not self else "graph error handler"
-        if before is not None and owner is self:
-            raise GraphError(f"{where}: 'before' cannot be set on the flow itself")
-        if before is not None and before not in self._steps:
-            raise GraphError(
-                f"{where}: unknown 'before' target {before!r} (known steps: {self._known()})"
-            )
-        if class_name is None and handler is None:
-            if name is None:
-                raise GraphError(f"{where}: error_handler() needs name, class_name or handler")
-            if name not in self._steps:
-                handler = name  # error_handler("catcher"): the function named catcher
-            elif class_args or function is not None or full_event is not None:
-                raise GraphError(f"{where}: step {name!r} exists; it takes no new arguments")
-        if class_name is not None or handler is not None:
-            key, step = step_from_params(
-                class_name,
-                name,
-                handler,
-                function=function,
-                full_event=full_event,
-                input_path=input_path,
-                result_path=result_path,
-                class_args=class_args,
-                taken=self._steps,
-            )
-            self._steps[key] = step  # not a chain member: "$prev" stays where it was
-            name = key
-        assert name is not None
-        if name == owner.name and owner is not self:
-            raise GraphError(f"{where}: a step cannot be its own error handler")
-        if before is not None:
-            self._steps[before].after_step(name)
-        return name
-
     # -- dict form ------------------------------------------------------------------
 
     def _dump_field(self, field: str) -> Any:

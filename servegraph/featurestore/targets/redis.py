@@ -10,6 +10,7 @@ read of any number of rows is one pipelined round trip (``HMGET`` per row).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -51,6 +52,7 @@ class RedisStore(OnlineStore):
         self.prefix = prefix
         self._client: redis.Redis[bytes] = redis.Redis.from_url(url)
         self._aclient: aioredis.Redis[bytes] | None = None
+        self._aloop: asyncio.AbstractEventLoop | None = None
 
     def key(self, row_key: RowKey) -> str:
         return f"{self.prefix}{row_key[0]}:{row_key[1]}"
@@ -109,8 +111,10 @@ class RedisStore(OnlineStore):
     async def aread(
         self, keys: list[RowKey], features: list[list[str]]
     ) -> list[dict[str, Any] | None]:
-        if self._aclient is None:
+        loop = asyncio.get_running_loop()
+        if self._aclient is None or self._aloop is not loop:  # a client serves one loop
             self._aclient = aioredis.Redis.from_url(self.url)
+            self._aloop = loop
         try:
             pipe = self._aclient.pipeline(transaction=False)
             for key, names in zip(keys, features, strict=True):

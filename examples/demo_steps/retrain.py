@@ -39,7 +39,8 @@ def retrained_model(project: str, report: JobReport) -> TrainedModel:
     """The model version the alert's retraining run registered (checked end to end)."""
     check(
         len(report.retrain_runs) == 1,
-        f"expected one retraining run from the alert, got {report.retrain_runs}",
+        f"expected one retraining run from the alert, got {report.retrain_runs} "
+        f"(job errors: {report.errors or 'none'})",
     )
     uid = report.retrain_runs[0]
     run = sg.get_run_db().read_run(uid, project)

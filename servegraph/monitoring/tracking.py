@@ -174,10 +174,12 @@ class StreamTracker:
     async def _run(self) -> None:
         assert self._wake is not None
         interval = self.flush_interval_ms / 1000
-        while True:
+        while self.state is TrackerState.RUNNING:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), interval)
             self._wake.clear()
+            if self.state is not TrackerState.RUNNING:
+                return  # close() does the final flush
             try:
                 await self.flush()
             except Exception:
@@ -252,10 +254,9 @@ class StreamTracker:
         if self.state is TrackerState.CLOSED:
             return
         self.state = TrackerState.CLOSED
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        if self._task is not None and self._wake is not None:
+            self._wake.set()  # the flusher finishes its current push and stops
+            await self._task
         if self._stream is not None:
             await self.flush()
             with contextlib.suppress(StreamError):

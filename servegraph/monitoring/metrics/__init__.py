@@ -11,7 +11,12 @@ Numeric features only: :class:`KolmogorovSmirnov`, :class:`WassersteinDistance`.
 
 from __future__ import annotations
 
-from servegraph.monitoring.metrics.base import DriftMetric, HistogramMetric, ReferenceBins
+from servegraph.monitoring.metrics.base import (
+    DriftMetric,
+    HistogramMetric,
+    NumericMetric,
+    ReferenceBins,
+)
 from servegraph.monitoring.metrics.hellinger import HellingerDistance
 from servegraph.monitoring.metrics.kl import KLDivergence
 from servegraph.monitoring.metrics.ks import KolmogorovSmirnov
@@ -28,6 +33,7 @@ __all__ = [
     "HistogramMetric",
     "KLDivergence",
     "KolmogorovSmirnov",
+    "NumericMetric",
     "PopulationStabilityIndex",
     "ReferenceBins",
     "TotalVariationDistance",
@@ -43,7 +49,7 @@ HISTOGRAM_METRICS: dict[str, type[HistogramMetric]] = {
         PopulationStabilityIndex,
     )
 }
-NUMERIC_METRICS: dict[str, type[KolmogorovSmirnov] | type[WassersteinDistance]] = {
+NUMERIC_METRICS: dict[str, type[NumericMetric]] = {
     "ks": KolmogorovSmirnov,
     "wasserstein": WassersteinDistance,
 }

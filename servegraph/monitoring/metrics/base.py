@@ -65,6 +65,13 @@ class ReferenceBins:
     def numeric(self) -> bool:
         return self.edges is not None
 
+    def counts_sorted(self, values: FloatArray) -> FloatArray:
+        """Counts of already sorted numeric values without NaN (a search per edge)."""
+        assert self.edges is not None
+        below = np.searchsorted(values, self.edges, side="left").astype(np.float64)
+        below[-1] = np.searchsorted(values, self.edges[-1], side="right")  # closed last bin
+        return np.diff(np.concatenate(([0.0], below, [float(values.size)])))
+
     def counts(self, values: Any) -> FloatArray:
         """Count ``values`` over these bins (missing values are ignored)."""
         if self.edges is not None:
@@ -106,6 +113,12 @@ class DriftMetric(Protocol):
     def fit(self, reference: FeatureStats) -> Self: ...
 
     def score(self, values: Any) -> float: ...
+
+
+class NumericMetric(DriftMetric, Protocol):
+    """A metric over the sorted values of a numeric feature (KS, Wasserstein)."""
+
+    def score_sorted(self, values: FloatArray) -> float: ...
 
 
 class HistogramMetric:

@@ -18,6 +18,13 @@ def test_numeric_bins_have_overflow_bins_and_a_closed_last_bin() -> None:
     assert counts.tolist() == [1.0, 2.0, 2.0, 1.0]
 
 
+def test_counting_sorted_values_equals_counting_values() -> None:
+    bins = ReferenceBins.from_stats({"hist": [[2, 2, 2], [0.0, 1.0, 2.0, 3.0]]})
+    values = np.random.default_rng(1).normal(1.5, 1.5, 1000)
+    values = np.concatenate((values, [0.0, 1.0, 3.0, 3.0]))
+    assert bins.counts_sorted(np.sort(values)).tolist() == bins.counts(values).tolist()
+
+
 def test_categorical_bins_have_an_unseen_bin() -> None:
     bins = ReferenceBins.from_stats({"hist": [[5, 3], ["a", "b"]]})
     assert bins.categories == {"a": 0, "b": 1}

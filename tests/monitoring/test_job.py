@@ -1,4 +1,4 @@
-"""The monitoring job: windows, drift on exactly the shifted feature, resume without double counting."""
+"""The monitoring job: windows, drift on the shifted feature only, resume after a kill."""
 
 from __future__ import annotations
 

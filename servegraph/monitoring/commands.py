@@ -8,6 +8,7 @@ servegraph monitor [--project P] [--endpoint E] [--schedule CRON] [--show]
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from rich.console import Console
@@ -52,7 +53,7 @@ def show(endpoint: str | None = None, console: Console | None = None) -> Table:
         windows = windows.groupby("endpoint_id", as_index=False).tail(1)
     table = Table(title="model endpoint drift")
     for column in ("endpoint", "window start", "requests", "errors", "p99 ms", "drift", "status"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for row in windows.to_dict("records"):
         status = str(row["status"])
         style = _STATUS_STYLE.get(status, "")
@@ -102,3 +103,21 @@ def run(args: argparse.Namespace) -> int:
     else:
         once()
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m servegraph.monitoring.commands ...``: the sub-command on its own."""
+    from servegraph.errors import ServegraphError
+
+    parser = argparse.ArgumentParser(prog="servegraph")
+    add_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["monitor", *(argv if argv is not None else sys.argv[1:])])
+    try:
+        return run(args)
+    except ServegraphError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -61,6 +61,24 @@ class ModelEndpoint:
     updated: str = ""
 
 
+def reference_from_model(
+    model_uri: str, dbpath: str | None = None
+) -> tuple[list[str], dict[str, dict[str, Any]]]:
+    """Feature names and reference statistics of a model artifact in the run database."""
+    from servegraph.storage.dataitem import parse_store_uri
+    from servegraph.storage.rundb import get_run_db
+
+    _, project, key, tag = parse_store_uri(model_uri)
+    spec = get_run_db(dbpath).read_artifact(key, tag=tag, project=project).get("spec", {})
+    stats = spec.get("feature_stats") or {}
+    if not stats:
+        raise MonitoringError(
+            f"model {model_uri!r} has no feature_stats: log it with a training_set to monitor it"
+        )
+    names = [str(i["name"]) for i in spec.get("inputs") or []] or list(stats)
+    return names, dict(stats)
+
+
 class EndpointRegistry:
     """Model endpoints stored in the monitoring tables of ``dbpath`` (default the run DB)."""
 
@@ -72,6 +90,9 @@ class EndpointRegistry:
     ) -> ModelEndpoint:
         """Insert or update ``endpoint``; ``reference`` data is summarised here, once.
 
+        Without ``reference`` or statistics, a ``store://models/...`` model URI
+        supplies them: the model's ``feature_stats`` (its training set's
+        statistics, logged with ``ctx.log_model(..., training_set=df)``).
         Registering again keeps the stored reference statistics unless new
         ones (or new reference data) are given.
         """
@@ -91,6 +112,12 @@ class EndpointRegistry:
             existing = self.get(endpoint.id)
         except NotFoundInStoreError:
             existing = None
+        known = endpoint.reference_stats or (existing.reference_stats if existing else {})
+        if not known and endpoint.model_uri.startswith("store://"):
+            names, stats = reference_from_model(endpoint.model_uri, self.dbpath)
+            endpoint.feature_names = endpoint.feature_names or names
+            wanted = endpoint.feature_names
+            endpoint.reference_stats = {n: stats[n] for n in wanted if n in stats}
         now = _now()
         endpoint.updated = now
         if existing is not None:

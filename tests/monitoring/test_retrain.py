@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from servegraph.errors import MonitoringError
 from servegraph.monitoring import retrain
-from servegraph.monitoring.endpoints import ModelEndpoint
+from servegraph.monitoring.endpoints import EndpointRegistry, ModelEndpoint
 from servegraph.monitoring.job import MonitoringJob
 from servegraph.monitoring.results import WindowResult
 from servegraph.monitoring.retrain import FunctionRetrainer, RetrainTrigger
@@ -85,3 +86,38 @@ def test_a_missing_runs_layer_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) 
     )
     with pytest.raises(MonitoringError, match="code_to_function, which is not available"):
         FunctionRetrainer(filename="t.py").retrain(ModelEndpoint(id="ep"), "d.parquet", result)
+
+
+TRAIN = """
+def train(context, dataset, endpoint_id=""):
+    df = dataset.as_df()
+    context.log_result("rows", len(df))
+    context.log_result("endpoint", endpoint_id)
+    context.log_model("model", body=b"weights", model_file="model.bin",
+                      training_set=df[["a", "b", "c", "output"]], label_column="output")
+"""
+
+
+async def test_drift_episode_records_a_retraining_run_in_the_run_db(tmp_path: Path) -> None:
+    from servegraph.storage.rundb import get_run_db
+
+    code = tmp_path / "train.py"
+    code.write_text(TRAIN)
+    register(project="churn")
+    trigger = RetrainTrigger(FunctionRetrainer(filename=str(code), handler="train"))
+    await push(records("ep", 100, start=T0, seed=2, shift_b=2.0))
+    report = await MonitoringJob(retrain=trigger, plots=False).run()
+    (uid,) = report.retrain_runs
+    db = get_run_db()
+    run = db.read_run(uid, project="churn")
+    assert run["status"]["state"] == "completed"
+    assert run["status"]["results"]["rows"] == 200
+    assert run["status"]["results"]["endpoint"] == "ep"
+    assert run["spec"]["inputs"]["dataset"].endswith(".parquet")
+    # the new model carries its training set's statistics: register the next endpoint from it
+    new = EndpointRegistry().register(
+        ModelEndpoint(id="ep-v2", project="churn", model_uri="store://models/churn/model")
+    )
+    assert new.feature_names == ["a", "b", "c"]
+    assert new.reference_stats["b"]["mean"] == pytest.approx(2.0, abs=0.3)
+    db.close()

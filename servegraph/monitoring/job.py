@@ -217,14 +217,15 @@ class MonitoringJob:
         per_request = df.drop_duplicates("_offset") if len(df) else df
         errors = int(per_request["error"].notna().sum()) if len(df) else 0
         latency = per_request["latency_ms"].dropna() if len(df) else pd.Series(dtype=float)
+        rows = df[df["_row"] >= 0] if len(df) else df
         reference = self._reference(endpoint_id)
-        features = reference.score(df) if reference is not None and len(df) else []
+        features = reference.score(rows) if reference is not None and len(rows) else []
         result = WindowResult(
             endpoint_id=endpoint_id,
             window_start=start,
             window_end=start + self.window,
             requests=len(per_request),
-            rows=len(df),
+            rows=len(rows),
             errors=errors,
             latency_p99=float(np.quantile(latency, 0.99)) if len(latency) else None,
             status=worst(f.status for f in features),

@@ -5,8 +5,10 @@ A record (contract with the serving core) is ``{"endpoint_id", "function",
 "inputs" (list of rows), "outputs" (list), "latency_ms", "error"}``. A row is a
 list of feature values (named by the endpoint's feature names, else ``f0``,
 ``f1``...) or a dict of them. :func:`flatten` gives one DataFrame row per
-input row, keyed by the stream offset and the row's index, so re-reading a
-record can never count it twice.
+input row (a record without usable inputs, such as a rejected request, gets
+one row numbered -1 without features, so it still counts as a request), keyed
+by the stream offset and the row's index, so re-reading a record can never
+count it twice.
 
 >>> rec = {"endpoint_id": "ep", "request_id": "r1", "timestamp": "2026-01-01T10:00:00Z",
 ...        "inputs": [[1.0, 2.0], [3.0, 4.0]], "outputs": [0, 1], "latency_ms": 3.5}
@@ -70,12 +72,14 @@ def flatten(
         if not isinstance(endpoint, str) or not endpoint:
             logger.warning("skipping a record without endpoint_id at offset %s", offset)
             continue
-        inputs = record.get("inputs") or [[]]
+        inputs = record.get("inputs")
         outputs = record.get("outputs") or []
-        if not isinstance(inputs, list):
-            inputs = [inputs]
+        if not isinstance(inputs, list) or not inputs:
+            inputs = [None]  # no usable rows (e.g. a rejected request): keep it as row -1
         names = feature_names.get(endpoint, ())
         for index, row in enumerate(inputs):
+            if row is None:
+                index = -1
             flat = {
                 "_offset": str(offset),
                 "_row": index,
@@ -87,9 +91,10 @@ def flatten(
                 "timestamp": record.get("timestamp"),
                 "latency_ms": record.get("latency_ms"),
                 "error": record.get("error"),
-                "output": _scalar(outputs[index]) if index < len(outputs) else None,
+                "output": _scalar(outputs[index]) if 0 <= index < len(outputs) else None,
             }
-            flat.update(_row_features(row, names))
+            if row is not None:
+                flat.update(_row_features(row, names))
             rows[endpoint].append(flat)
     frames = {}
     for endpoint, items in rows.items():

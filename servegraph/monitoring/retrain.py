@@ -142,6 +142,8 @@ class RetrainTrigger:
     def _write_dataset(
         self, endpoint: ModelEndpoint, result: WindowResult, data: pd.DataFrame
     ) -> Path:
+        if "_row" in data.columns:
+            data = data[data["_row"] >= 0]
         features = [c for c in data.columns if c not in META_COLUMNS]
         columns = [*features, "output", "timestamp"]
         path = (

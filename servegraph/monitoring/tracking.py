@@ -33,6 +33,7 @@ import contextlib
 import enum
 import hashlib
 import logging
+import threading
 from collections import deque
 from typing import Any
 
@@ -65,6 +66,25 @@ def _positive(name: str, value: int | None, default: int) -> int:
     return value
 
 
+def _sample_every(value: float | None) -> int:
+    """Keep every N-th record: ``sample`` N >= 1, or a fraction in (0, 1) kept."""
+    if value is None:
+        return 1
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ConfigError(
+            "The 'sample' parameter of StreamTracker must be a positive number (every N-th "
+            f"record, or a fraction below 1). Got {value!r} instead."
+        )
+    if value < 1:
+        return max(1, round(1 / value))
+    if value != int(value):
+        raise ConfigError(
+            "The 'sample' parameter of StreamTracker must be a whole N >= 1 or a fraction "
+            f"below 1. Got {value!r} instead."
+        )
+    return int(value)
+
+
 def default_stream_url() -> str:
     """The stream model endpoints log to unless told otherwise."""
     return stream_url_for(get_config().stream_path, DEFAULT_STREAM)
@@ -75,7 +95,8 @@ class StreamTracker:
 
     Parameters: ``stream_path`` (stream URL; default ``<SERVEGRAPH_STREAM_PATH>/
     model-endpoints``), ``batch`` (records per push, 100), ``sample`` (keep every
-    N-th record, 1 = all), ``flush_interval_ms`` (max time a record waits, 100),
+    N-th record, 1 = all; a fraction f < 1 keeps every round(1/f)-th),
+    ``flush_interval_ms`` (max time a record waits, 100),
     ``max_buffer`` (records held in memory before they go to the spill file,
     10,000).
     """
@@ -84,13 +105,13 @@ class StreamTracker:
         self,
         stream_path: str | None = None,
         batch: int | None = None,
-        sample: int | None = None,
+        sample: float | None = None,
         flush_interval_ms: int = 100,
         max_buffer: int = 10_000,
     ) -> None:
         self.stream_path = stream_path or default_stream_url()
         self.batch = _positive("batch", batch, 100)
-        self.sample = _positive("sample", sample, 1)
+        self.sample = _sample_every(sample)
         self.flush_interval_ms = _positive("flush_interval_ms", flush_interval_ms, 100)
         self.max_buffer = _positive("max_buffer", max_buffer, 10_000)
         self.state = TrackerState.NEW
@@ -106,6 +127,9 @@ class StreamTracker:
         self._inflight: list[dict[str, Any]] | None = None
         self._inflight_spilled: tuple[int, int] | None = None  # (bytes, records) in the spill
         self._down = False
+        # log() may run on another thread than the flusher (the sync mock server):
+        # the buffer's bulk moves and the spill file are guarded by this lock
+        self._mutex = threading.RLock()
 
     # -- the request path ---------------------------------------------------------
 
@@ -140,7 +164,7 @@ class StreamTracker:
             loop.call_soon_threadsafe(wake.set)
 
     def _spill_file(self) -> SpillFile:
-        if self._spill is None:
+        if self._spill is None:  # callers hold the mutex (or run before start)
             digest = hashlib.sha1(self.stream_path.encode()).hexdigest()[:12]
             directory = get_config().home / "tracking" / "spill"
             self._spill = SpillFile.acquire(directory, digest)
@@ -148,14 +172,14 @@ class StreamTracker:
 
     def _spill_buffer(self) -> None:
         """Move the buffer (and a buffer chunk in flight, which is older) to disk."""
-        spill = self._spill_file()
-        records = list(self._buffer)
-        self._buffer.clear()
-        if self._inflight is not None and self._inflight_spilled is None:
-            size = spill.append(self._inflight)
-            self._inflight_spilled = (size, len(self._inflight))
-        spill.append(records)
-        self.stats["spilled"] += len(records)
+        with self._mutex:
+            spill = self._spill_file()
+            records = [self._buffer.popleft() for _ in range(len(self._buffer))]
+            if self._inflight is not None and self._inflight_spilled is None:
+                size = spill.append(self._inflight)
+                self._inflight_spilled = (size, len(self._inflight))
+            spill.append(records)
+            self.stats["spilled"] += len(records)
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -191,8 +215,10 @@ class StreamTracker:
             return False
         async with self._lock:
             while True:
-                spill = self._spill_file()
-                if len(spill):
+                with self._mutex:
+                    spill = self._spill_file()
+                    pending = len(spill)
+                if pending:
                     if not await self._replay_spill(spill):
                         return False
                 elif self._buffer:
@@ -220,34 +246,39 @@ class StreamTracker:
         return True
 
     async def _replay_spill(self, spill: SpillFile) -> bool:
-        records, size = spill.peek(self.batch)
+        with self._mutex:
+            records, size = spill.peek(self.batch)
         if not await self._push(records):
             self._spill_buffer()
             return False
-        spill.advance(size, len(records))
+        with self._mutex:
+            spill.advance(size, len(records))
         return True
 
     async def _push_buffer_chunk(self, spill: SpillFile) -> bool:
-        n = min(self.batch, len(self._buffer))
-        chunk = [self._buffer.popleft() for _ in range(n)]
-        self._inflight, self._inflight_spilled = chunk, None
+        with self._mutex:
+            n = min(self.batch, len(self._buffer))
+            chunk = [self._buffer.popleft() for _ in range(n)]
+            self._inflight, self._inflight_spilled = chunk, None
         try:
             ok = await self._push(chunk)
         except BaseException:
-            self._buffer.extendleft(reversed(chunk))  # cancelled mid-push: keep the records
+            with self._mutex:  # cancelled mid-push: keep the records, in order
+                if self._inflight_spilled is None:
+                    self._buffer.extendleft(reversed(chunk))
+                self._inflight = self._inflight_spilled = None
             raise
-        finally:
-            self._inflight = None
-        spilled, self._inflight_spilled = self._inflight_spilled, None
-        if ok:
-            if spilled is not None:  # an overflow parked the chunk on disk meanwhile
-                spill.advance(*spilled)
-            return True
-        if spilled is None:
-            spill.append(chunk)
-            self.stats["spilled"] += len(chunk)
-        self._spill_buffer()
-        return False
+        with self._mutex:
+            spilled, self._inflight, self._inflight_spilled = self._inflight_spilled, None, None
+            if ok:
+                if spilled is not None:  # an overflow parked the chunk on disk meanwhile
+                    spill.advance(*spilled)
+                return True
+            if spilled is None:
+                spill.append(chunk)
+                self.stats["spilled"] += len(chunk)
+            self._spill_buffer()
+            return False
 
     async def close(self) -> None:
         """Stop the flusher and flush; what the broker refuses stays spilled on disk."""
@@ -261,8 +292,9 @@ class StreamTracker:
             await self.flush()
             with contextlib.suppress(StreamError):
                 await self._stream.close()
-        if self._buffer:
-            self._spill_buffer()
-        if self._spill is not None:
-            self._spill.close()
-            self._spill = None
+        with self._mutex:
+            if self._buffer:
+                self._spill_buffer()
+            if self._spill is not None:
+                self._spill.close()
+                self._spill = None

@@ -20,11 +20,11 @@ The file is held with an exclusive ``flock`` by its one owner.
 from __future__ import annotations
 
 import fcntl
-import json
 from pathlib import Path
 from typing import IO, Any
 
 from servegraph.errors import MonitoringError
+from servegraph.streams.codec import decode, encode
 
 
 class SpillFile:
@@ -67,9 +67,8 @@ class SpillFile:
         """Add records at the end (a local file write); return the bytes written."""
         if not records:
             return 0
-        data = "".join(json.dumps(r, separators=(",", ":"), default=str) + "\n" for r in records)
+        raw = b"".join(encode(r) + b"\n" for r in records)
         self._handle.seek(0, 2)
-        raw = data.encode()
         self._handle.write(raw)
         self._handle.flush()
         self._count += len(records)
@@ -84,7 +83,7 @@ class SpillFile:
             for line in handle:
                 if len(out) >= n or not line.endswith(b"\n"):
                     break
-                out.append(json.loads(line))
+                out.append(decode(line))
                 size += len(line)
         return out, size
 

@@ -150,6 +150,18 @@ class StreamTracker:
         except Exception:  # logging must not break a request
             logger.exception("model-endpoint tracker could not queue a record")
 
+    @property
+    def pending(self) -> int:
+        """Records logged but not yet in the stream (buffered, in flight or spilled)."""
+        with self._mutex:
+            spilled = len(self._spill) if self._spill is not None else 0
+            inflight = len(self._inflight) if self._inflight and not self._inflight_spilled else 0
+            return len(self._buffer) + spilled + inflight
+
+    def request_flush(self) -> None:
+        """Ask the background task to flush now (from any thread); does not wait."""
+        self._wakeup()
+
     def _wakeup(self) -> None:
         loop, wake = self._loop, self._wake
         if loop is None or wake is None or wake.is_set():

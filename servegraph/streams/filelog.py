@@ -39,6 +39,7 @@ from urllib.parse import unquote, urlsplit
 
 from servegraph.errors import ConfigError, StreamError
 from servegraph.streams.base import Record
+from servegraph.streams.codec import decode, encode
 
 _SEGMENT_WIDTH = 20
 
@@ -74,21 +75,31 @@ class _Segment:
     starts: list[int] = field(default_factory=list)
     scanned: int = 0  # bytes scanned; starts holds every line beginning before it
 
-    def refresh(self) -> None:
+    def refresh(self) -> int:
+        """Index lines written since the last call; return the file size."""
         size = self.path.stat().st_size
         if size <= self.scanned:
-            return
+            return size
         with open(self.path, "rb") as handle:
             handle.seek(self.scanned)
             chunk = handle.read(size - self.scanned)
         end = chunk.rfind(b"\n")
         if end < 0:
-            return
+            return size
         pos = 0
         while pos <= end:
             self.starts.append(self.scanned + pos)
             pos = chunk.index(b"\n", pos) + 1
         self.scanned += end + 1
+        return size
+
+    def appended(self, lines: list[bytes]) -> None:
+        """Index lines this process just appended (no need to read them back)."""
+        pos = self.scanned
+        for line in lines:
+            self.starts.append(pos)
+            pos += len(line)
+        self.scanned = pos
 
     def read(self, first: int, last: int) -> list[bytes]:
         """Lines ``first..last-1`` (indexes within the segment)."""
@@ -169,25 +180,24 @@ class FileLogStream:
         if not records:
             return []
         try:
-            lines = [json.dumps(r, separators=(",", ":"), default=str) + "\n" for r in records]
-        except (TypeError, ValueError) as exc:
-            raise StreamError(
-                f"records pushed to {self.url} must be JSON-serialisable: {exc}"
-            ) from exc
+            lines = [encode(r) + b"\n" for r in records]
+        except StreamError as exc:
+            raise StreamError(f"records pushed to {self.url}: {exc}") from exc
         try:
             with _locked(self.path / "writer.lock"):
                 return self._append(lines)
         except OSError as exc:
             raise StreamError(f"cannot append to the file log {self.path}: {exc}") from exc
 
-    def _append(self, lines: list[str]) -> list[str]:
+    def _append(self, lines: list[bytes]) -> list[str]:
+        seg: _Segment | None = None
+        start = 0
         bases = self._segment_bases()
         if bases:
-            self._cut_torn_line(bases[-1])
             seg = self._segment(bases[-1])
+            if seg.path.stat().st_size != seg.scanned:  # a writer died mid-line
+                seg = self._cut_torn_line(seg)
             start = seg.base + len(seg.starts)
-        else:
-            seg, start = None, 0
         offsets: list[str] = []
         pos = 0
         while pos < len(lines):
@@ -197,10 +207,11 @@ class FileLogStream:
             room = self.segment_records - (offset - seg.base)
             chunk = lines[pos : pos + room]
             with open(seg.path, "ab") as handle:
-                handle.write("".join(chunk).encode())
+                handle.write(b"".join(chunk))
                 handle.flush()
                 if self.fsync:
                     os.fsync(handle.fileno())
+            seg.appended(chunk)
             offsets.extend(str(offset + i) for i in range(len(chunk)))
             pos += len(chunk)
         return offsets
@@ -210,20 +221,13 @@ class FileLogStream:
         path.touch()
         return self._segment(base)
 
-    def _cut_torn_line(self, base: int) -> None:
-        path = self.path / "segments" / f"{base:0{_SEGMENT_WIDTH}d}.log"
-        size = path.stat().st_size
-        if size == 0:
-            return
-        with open(path, "r+b") as handle:
-            handle.seek(size - 1)
-            if handle.read(1) == b"\n":
-                return
-            # a writer died mid-line: drop the partial record
-            handle.seek(0)
+    def _cut_torn_line(self, seg: _Segment) -> _Segment:
+        """Drop the partial last record a crashed writer left; return the re-read segment."""
+        with open(seg.path, "r+b") as handle:
             cut = handle.read().rfind(b"\n")
             handle.truncate(cut + 1)
-        self._segments.pop(base, None)
+        self._segments.pop(seg.base, None)
+        return self._segment(seg.base)
 
     # -- consuming ----------------------------------------------------------------
 
@@ -280,7 +284,7 @@ class FileLogStream:
             for j, line in enumerate(seg.read(first, last)):
                 offset = base + first + j
                 if offset not in state.acked:
-                    out.append(Record(str(offset), json.loads(line)))
+                    out.append(Record(str(offset), decode(line)))
             state.cursor = base + last
             if len(out) >= count:
                 break

@@ -20,7 +20,6 @@ URL query options: ``db`` (database number), ``maxlen``, ``claim_idle_ms``,
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -31,6 +30,7 @@ from redis import exceptions as redis_errors
 
 from servegraph.errors import ConfigError, StreamError, StreamUnavailableError
 from servegraph.streams.base import Record
+from servegraph.streams.codec import decode, encode
 
 _FIELD = b"data"
 
@@ -118,11 +118,9 @@ class RedisStream:
         if not records:
             return []
         try:
-            payloads = [json.dumps(r, separators=(",", ":"), default=str) for r in records]
-        except (TypeError, ValueError) as exc:
-            raise StreamError(
-                f"records pushed to {self.url} must be JSON-serialisable: {exc}"
-            ) from exc
+            payloads = [encode(r) for r in records]
+        except StreamError as exc:
+            raise StreamError(f"records pushed to {self.url}: {exc}") from exc
         with _translated(self.url, "push"):
             async with self._client.pipeline(transaction=True) as pipe:
                 for payload in payloads:
@@ -146,7 +144,7 @@ class RedisStream:
         for entry_id, fields in entries:
             if entry_id is None or not fields:
                 continue  # trimmed away while pending
-            out.append(Record(_decode(entry_id), json.loads(fields[_FIELD])))
+            out.append(Record(_decode(entry_id), decode(fields[_FIELD])))
         return out
 
     async def read(

@@ -215,3 +215,15 @@ async def test_records_spilled_at_shutdown_are_replayed_by_the_next_tracker(
     assert await _read_all(f"redis://127.0.0.1:6379/{redis_stream}") == [
         _record(i) for i in range(11)
     ]
+
+
+async def test_pending_counts_until_flushed(tmp_path: Path) -> None:
+    tracker = StreamTracker(stream_path=str(tmp_path / "s"), flush_interval_ms=3_600_000)
+    await tracker.start()
+    for i in range(3):
+        tracker.log(_record(i))
+    assert tracker.pending == 3
+    tracker.request_flush()
+    await _until(lambda: tracker.pending == 0, "the requested flush")
+    await tracker.close()
+    assert tracker.stats["pushed"] == 3

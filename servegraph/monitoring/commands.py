@@ -23,7 +23,10 @@ _STATUS_STYLE = {
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "monitor", help="measure drift of model endpoints", description=__doc__
+        "monitor",
+        help="measure drift of model endpoints",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--project", help="only endpoints of this project")
     parser.add_argument("--endpoint", help="only this endpoint id")

@@ -16,6 +16,7 @@ counted once.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -44,7 +45,7 @@ class WindowStore:
         directory = self._dir(endpoint, start)
         try:
             directory.mkdir(parents=True, exist_ok=True)
-            name = f"part-{uuid.uuid4().hex}.parquet"
+            name = f"part-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet"  # write order
             tmp = directory / f".{name}.tmp"
             df.to_parquet(tmp, index=False)
             os.replace(tmp, directory / name)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +56,11 @@ class JobReport:
     alerts: list[Alert] = field(default_factory=list)
     retrain_runs: list[str] = field(default_factory=list)
     outputs: list[Path] = field(default_factory=list)
+
+    @property
+    def drifted(self) -> list[WindowResult]:
+        """Windows with drift detected."""
+        return [w for w in self.windows if w.status is DriftStatus.DRIFT_DETECTED]
 
 
 def _window(window: str) -> pd.Timedelta:
@@ -267,8 +271,3 @@ class MonitoringJob:
                 run = self.retrain.observe(ep, result, self.data.load(ep.id, result.window_start))
                 if run is not None:
                     report.retrain_runs.append(run)
-
-
-def drifted(report: JobReport) -> Sequence[WindowResult]:
-    """Windows of the report with drift detected."""
-    return [w for w in report.windows if w.status is DriftStatus.DRIFT_DETECTED]

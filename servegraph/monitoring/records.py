@@ -99,9 +99,15 @@ def flatten(
     frames = {}
     for endpoint, items in rows.items():
         df = pd.DataFrame(items)
-        df["timestamp"] = pd.to_datetime(
-            df["timestamp"], utc=True, errors="coerce", format="ISO8601"
-        )
+        stamps = pd.to_datetime(df["timestamp"], utc=True, errors="coerce", format="ISO8601")
+        if stamps.isna().any():
+            logger.warning(
+                "%d records of endpoint %s have no valid timestamp; using the time read",
+                int(stamps.isna().sum()),
+                endpoint,
+            )
+            stamps = stamps.fillna(pd.Timestamp.now(tz="UTC"))
+        df["timestamp"] = stamps
         df["latency_ms"] = pd.to_numeric(df["latency_ms"], errors="coerce")
         frames[endpoint] = df
     return frames

@@ -198,3 +198,25 @@ async def test_killed_while_saving_results_resumes_the_dirty_windows() -> None:
     assert resumed.records == 0  # everything was acked; only scoring was left
     assert [w.window_start.hour for w in resumed.windows] == [11, 12]
     assert [c[:2] for c in _final_counts()] == [(400, 800)] * 3
+
+
+async def test_on_redis_streams_a_kill_before_ack_is_not_double_counted(
+    redis_url: str, unique: str
+) -> None:
+    import redis
+
+    url = f"{redis_url}/sg-test-job-{unique}"
+    try:
+        register()
+        await push(three_windows(), url)
+        stream = KillOnAck(get_stream(url), 4)
+        with pytest.raises(Killed):
+            await MonitoringJob(stream_path=url, plots=False, batch_size=100, stream=stream).run()
+        await stream.close()
+        resumed = await MonitoringJob(stream_path=url, plots=False, batch_size=100).run()
+        assert resumed.records == 1200 - 300  # the unacked batch is re-delivered (pending)
+        assert [c[:2] for c in _final_counts()] == [(400, 800)] * 3
+    finally:
+        client = redis.Redis.from_url(redis_url)
+        client.delete(f"sg-test-job-{unique}")
+        client.close()

@@ -1,8 +1,9 @@
 """Model-endpoint logging: the tracker a serving graph calls once per model request.
 
 ``StreamTracker.log(record)`` only appends to a bounded in-memory buffer; a
-background task pushes the buffer to the stream in batches every
-``flush_interval_ms`` or as soon as ``batch`` records wait. When the broker is
+background task pushes the buffer to the stream every ``flush_interval_ms`` or
+as soon as ``batch`` records wait (each push takes all waiting records, up to
+``max(batch, 1000)``). When the broker is
 unreachable, records move to a spill file under
 ``$SERVEGRAPH_HOME/tracking/spill`` and are replayed, in order and before
 newer records, once it answers again; records still spilled at shutdown are
@@ -114,6 +115,9 @@ class StreamTracker:
         self.sample = _sample_every(sample)
         self.flush_interval_ms = _positive("flush_interval_ms", flush_interval_ms, 100)
         self.max_buffer = _positive("max_buffer", max_buffer, 10_000)
+        # a push carries everything waiting, up to this many: under load fewer, larger
+        # writes (each file or socket call is a GIL hand-off with the request thread)
+        self.max_push = max(self.batch, 1000)
         self.state = TrackerState.NEW
         self.stats = {"logged": 0, "sampled_out": 0, "pushed": 0, "spilled": 0, "failures": 0}
         self._buffer: deque[dict[str, Any]] = deque()
@@ -127,6 +131,7 @@ class StreamTracker:
         self._inflight: list[dict[str, Any]] | None = None
         self._inflight_spilled: tuple[int, int] | None = None  # (bytes, records) in the spill
         self._down = False
+        self._wake_requested = False
         # log() may run on another thread than the flusher (the sync mock server):
         # the buffer's bulk moves and the spill file are guarded by this lock
         self._mutex = threading.RLock()
@@ -164,8 +169,9 @@ class StreamTracker:
 
     def _wakeup(self) -> None:
         loop, wake = self._loop, self._wake
-        if loop is None or wake is None or wake.is_set():
+        if loop is None or wake is None or self._wake_requested:
             return
+        self._wake_requested = True  # one wake-up per flush, whichever thread logs
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
@@ -214,6 +220,7 @@ class StreamTracker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), interval)
             self._wake.clear()
+            self._wake_requested = False
             if self.state is not TrackerState.RUNNING:
                 return  # close() does the final flush
             try:
@@ -259,7 +266,7 @@ class StreamTracker:
 
     async def _replay_spill(self, spill: SpillFile) -> bool:
         with self._mutex:
-            records, size = spill.peek(self.batch)
+            records, size = spill.peek(self.max_push)
         if not await self._push(records):
             self._spill_buffer()
             return False
@@ -269,7 +276,7 @@ class StreamTracker:
 
     async def _push_buffer_chunk(self, spill: SpillFile) -> bool:
         with self._mutex:
-            n = min(self.batch, len(self._buffer))
+            n = min(self.max_push, len(self._buffer))
             chunk = [self._buffer.popleft() for _ in range(n)]
             self._inflight, self._inflight_spilled = chunk, None
         try:

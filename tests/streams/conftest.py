@@ -10,7 +10,7 @@ import redis
 
 from servegraph.streams import Stream, get_stream
 
-StreamFactory = Callable[[], Stream]
+StreamFactory = Callable[..., Stream]
 
 
 @pytest.fixture(params=["file", "redis"])
@@ -24,9 +24,12 @@ async def stream_factory(
         base = request.getfixturevalue("redis_url")
         url = f"{base}/sg-test-{unique}"
     opened: list[Stream] = []
+    suffixes: set[str] = {""}
 
-    def factory() -> Stream:
-        stream = get_stream(url)
+    def factory(suffix: str = "") -> Stream:
+        """Open the stream (``suffix`` names a sibling stream, e.g. a dead letter)."""
+        suffixes.add(suffix)
+        stream = get_stream(url + suffix)
         opened.append(stream)
         return stream
 
@@ -35,5 +38,5 @@ async def stream_factory(
         await stream.close()
     if request.param == "redis":
         client = redis.Redis.from_url(request.getfixturevalue("redis_url"))
-        client.delete(f"sg-test-{unique}")
+        client.delete(*(f"sg-test-{unique}{suffix}" for suffix in suffixes))
         client.close()

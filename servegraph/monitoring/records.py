@@ -13,9 +13,9 @@ count it twice.
 >>> rec = {"endpoint_id": "ep", "request_id": "r1", "timestamp": "2026-01-01T10:00:00Z",
 ...        "inputs": [[1.0, 2.0], [3.0, 4.0]], "outputs": [0, 1], "latency_ms": 3.5}
 >>> flatten([("7", rec)], {"ep": ["a", "b"]})["ep"][["_offset", "_row", "a", "b", "output"]]
-  _offset  _row    a    b output
-0       7     0  1.0  2.0      0
-1       7     1  3.0  4.0      1
+  _offset  _row    a    b  output
+0       7     0  1.0  2.0       0
+1       7     1  3.0  4.0       1
 """
 
 from __future__ import annotations

@@ -30,8 +30,14 @@ _lock = threading.Lock()
 
 
 def engine(url: str | None = None) -> sa.Engine:
-    """The engine for ``url`` (default: the run database), with the tables created."""
-    url = url or get_config().dbpath
+    """The engine for ``url`` (default: the run database), with the tables created.
+
+    URLs are read as the run database reads them (a plain path is SQLite,
+    ``postgresql://`` uses psycopg 3).
+    """
+    from servegraph.storage.schema import normalize_url
+
+    url = normalize_url(url or get_config().dbpath)
     with _lock:
         eng = _engines.get(url)
         if eng is None:
@@ -63,7 +69,9 @@ def begin(url: str | None = None) -> Iterator[sa.Connection]:
 
 def dispose(url: str | None = None) -> None:
     """Close the pooled connections of ``url``'s engine and forget it."""
-    url = url or get_config().dbpath
+    from servegraph.storage.schema import normalize_url
+
+    url = normalize_url(url or get_config().dbpath)
     with _lock:
         eng = _engines.pop(url, None)
         _created.pop(url, None)

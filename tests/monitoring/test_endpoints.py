@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -60,3 +62,10 @@ def test_works_on_postgresql(postgres_url: str, unique: str) -> None:
     finally:
         registry.delete(f"pg-{unique}")
         db.dispose(postgres_url)
+
+
+def test_plain_paths_and_postgres_urls_are_read_like_the_run_db(tmp_path: Path) -> None:
+    registry = EndpointRegistry(str(tmp_path / "plain.db"))
+    registry.register(ModelEndpoint(id="x"))
+    assert (tmp_path / "plain.db").exists()
+    db.dispose(str(tmp_path / "plain.db"))

@@ -34,6 +34,8 @@ class Function:
     """A function: ``metadata`` (name, project, tag, hash), ``spec`` (command, image, ...)."""
 
     kind: ClassVar[str] = ""
+    #: hyper-parameter children run at once when ``parallel_runs`` is not given
+    default_parallel_runs: ClassVar[int] = 1
 
     def __init__(
         self,

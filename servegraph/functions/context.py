@@ -318,8 +318,10 @@ class RunContext:
             self._db.store_run(self.to_dict())
 
     def to_dict(self) -> dict[str, Any]:
-        """The run record (a deep copy; never holds secret values)."""
-        data: dict[str, Any] = json.loads(json.dumps(self._run, default=str))
+        """The run record (a deep copy; secret values are masked even if the code logged one)."""
+        data: dict[str, Any] = self._secrets.mask_values(
+            json.loads(json.dumps(self._run, default=str))
+        )
         return data
 
     def to_json(self) -> str:

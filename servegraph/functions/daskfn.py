@@ -31,6 +31,7 @@ class DaskFunction(Function):
     """Runs handlers as Dask tasks (see the module docstring)."""
 
     kind = "dask"
+    default_parallel_runs = 16  # one cluster per batch: batch generously
 
     def __init__(
         self,

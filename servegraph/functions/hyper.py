@@ -176,7 +176,7 @@ def run_hyper(
     if selector:
         parse_selector(selector)
     condition = str(options.get("stop_condition") or "")
-    parallel = int(options.get("parallel_runs") or 1)
+    parallel = int(options.get("parallel_runs") or fn.default_parallel_runs)
     max_errors = int(options.get("max_errors") or 0)
     run["spec"]["hyperparams"] = hyperparams
     run["spec"]["hyper_param_options"] = options

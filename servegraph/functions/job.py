@@ -21,6 +21,7 @@ import servegraph
 from servegraph.errors import NotFoundInStoreError
 from servegraph.functions.base import Function
 from servegraph.functions.context import EXEC_CONFIG_ENV, EXEC_SECRETS_ENV
+from servegraph.functions.execute import execute
 from servegraph.functions.local import code_file
 from servegraph.functions.runspec import now_str
 from servegraph.functions.secrets import SecretsStore
@@ -99,7 +100,7 @@ def run_subprocess(
 
 
 class JobFunction(Function):
-    """Runs in a subprocess of the local machine (the container image is recorded only)."""
+    """Runs in a subprocess (``local=True``: in this process); the image is recorded only."""
 
     kind = "job"
 
@@ -112,4 +113,6 @@ class JobFunction(Function):
         local: bool | None,
     ) -> dict[str, Any]:
         run["spec"]["runtime"]["command"] = code_file(self)
+        if local:  # MLRun semantics: local=True runs the job's code in this process
+            return execute(run, secrets=secrets, rundb=db.url, watch=watch)
         return run_subprocess(run, secrets, watch, db)

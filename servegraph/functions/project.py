@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from typing import Any
 import yaml
 
 from servegraph.errors import NotFoundInStoreError, RunError
+from servegraph.functions.artifacts import store_uri
 from servegraph.functions.base import Function
 from servegraph.functions.factory import code_to_function, import_function, new_function
 from servegraph.functions.runobject import RunObject
@@ -29,6 +31,7 @@ from servegraph.functions.workflow import (
     compose,
     execute_workflow,
 )
+from servegraph.storage.dataitem import get_dataitem
 from servegraph.storage.rundb import RunDB, get_run_db
 
 PROJECT_FILE = "project.yaml"
@@ -129,6 +132,8 @@ class Project:
                 )  # fmt: skip
             elif url:
                 fn = import_function(local)
+                if entry.get("kind") and entry["kind"] != fn.kind:  # e.g. a hub job run locally
+                    fn = Function.from_dict({**fn.to_dict(), "kind": entry["kind"]})
             else:
                 fn = new_function(entry.get("name", ""), kind=entry.get("kind") or "job")
             if entry.get("handler"):
@@ -207,6 +212,30 @@ class Project:
             dict(arguments or {}),
         )  # fmt: skip
         return execute_workflow(self, name, composer, watch)
+
+    def set_artifact(
+        self, key: str, target_path: str, kind: str = "artifact", tag: str = ""
+    ) -> str:
+        """Register an existing file or URL (relative paths: the context) as a project artifact.
+
+        It is recorded in ``project.yaml`` and versioned in the run DB by content
+        hash; returns its ``store://`` URI.
+        """
+        local = target_path if "://" in target_path else str(Path(self.context) / target_path)
+        digest = hashlib.sha256(get_dataitem(local).get()).hexdigest()
+        uri = store_uri(kind, self.name, key, tag)
+        record = {
+            "kind": kind,
+            "metadata": {"key": key, "project": self.name, "hash": digest, "tag": tag or "latest"},
+            "spec": {"target_path": local, "producer": {"kind": "project", "name": self.name}},
+            "status": {},
+            "uri": uri,
+        }
+        tags = ("latest", tag) if tag and tag != "latest" else ("latest",)
+        get_run_db().store_artifact(key, record, digest, self.name, tags, producer="")
+        self.spec["artifacts"] = [a for a in self.spec["artifacts"] if a["key"] != key]
+        self.spec["artifacts"].append({"key": key, "kind": kind, "target_path": target_path})
+        return uri
 
     # --- listings and schedules ---------------------------------------------------------
     def list_runs(self, **filters: Any) -> list[RunObject]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import json
 from typing import Any
 
 import aiohttp
@@ -82,7 +81,7 @@ def invoke(
         if run["status"].get("state") in ("created", "running"):
             run["status"]["state"] = "completed"
     run["status"]["last_update"] = now_str()
-    db.store_run(json.loads(store.mask(json.dumps(run))))
+    db.store_run(store.mask_values(run))
     return run
 
 

@@ -67,7 +67,12 @@ def new_run(
             "iteration": 0,
             "project": project or DEFAULT_PROJECT,
             "tag": "",
-            "labels": {"owner": _owner(), "host": socket.gethostname(), **(labels or {})},
+            "labels": {
+                "owner": _owner(),
+                "workflow": "",  # the workflow run's uid when a workflow step
+                "host": socket.gethostname(),
+                **(labels or {}),
+            },
             "annotations": {},
         },
         "spec": {
@@ -130,4 +135,4 @@ def parse_spec(spec: Any) -> dict[str, Any]:
         spec = yaml.safe_load(spec) if spec.strip() else {}
     if not isinstance(spec, dict):
         raise RunError(f"A run spec must be a dict, JSON or YAML. Got {type(spec).__name__}.")
-    return spec
+    return dict(spec)

@@ -101,6 +101,16 @@ class SecretsStore:
                 text = text.replace(value, MASK)
         return text
 
+    def mask_values(self, data: Any) -> Any:
+        """A copy of ``data`` (dicts, lists, strings) with secrets masked in string values."""
+        if isinstance(data, str):
+            return self.mask(data)
+        if isinstance(data, dict):
+            return {k: self.mask_values(v) for k, v in data.items()}
+        if isinstance(data, list):
+            return [self.mask_values(v) for v in data]
+        return data
+
 
 def parse_secret_option(option: str) -> tuple[str, str]:
     """Parse a CLI ``-s`` option: ``file=PATH`` or ``env=NAME,...``.

@@ -16,13 +16,15 @@ import hashlib
 import io
 import os
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from fsspec.core import url_to_fs
 
 from servegraph.config import get_config
 from servegraph.errors import DataItemError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 STORE_PREFIX = "store://"
 _STORE_KINDS = ("artifacts", "models", "datasets")
@@ -149,6 +151,8 @@ class DataItem:
 
     def as_df(self, format: str = "", **kwargs: Any) -> pd.DataFrame:
         """Read a CSV, Parquet or JSON object into a DataFrame (format from the suffix)."""
+        import pandas as pd  # imported here: the CLI lists runs without loading pandas
+
         fmt = (format or self.suffix.lstrip(".")).lower()
         data = io.BytesIO(self.get())
         try:

@@ -60,14 +60,14 @@ def dispose_engine(url: str) -> None:
         engine.dispose()
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Run the shipped Alembic migrations on ``engine`` up to ``revision``."""
+def migrate(engine: Engine, revision: str = "head", downgrade: bool = False) -> None:
+    """Run the shipped Alembic migrations on ``engine`` up (or down) to ``revision``."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     try:
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, revision)
+            (command.downgrade if downgrade else command.upgrade)(cfg, revision)
     except SQLAlchemyError as exc:
         raise StorageError(f"cannot migrate the run database {_safe(engine)}: {exc}") from exc
 

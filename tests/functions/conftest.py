@@ -18,7 +18,7 @@ from tests.threaded_server import serve_app
 EXAMPLE = Path(__file__).parents[2] / "examples" / "remote_function.py"
 
 CODE = """
-import time
+import os
 
 def add(context, a=1, b=2):
     context.log_result("sum", a + b)
@@ -38,6 +38,9 @@ def train(context, x=0, y=0):
     context.log_result("loss", (x - 2) ** 2 + (y - 1) ** 2)
     context.log_artifact("note", body=f"x={x} y={y}")
 
+def pid(context):
+    context.log_result("pid", os.getpid())
+
 def read(context, data):
     context.log_result("rows", len(data.as_df()))
 """
@@ -45,7 +48,7 @@ def read(context, data):
 
 @pytest.fixture
 def code_file(tmp_path: Path) -> str:
-    """A Python file with handlers: add, fail, echo_secret, train, read."""
+    """A Python file with handlers: add, fail, echo_secret, train, pid, read."""
     path = tmp_path / "handlers.py"
     path.write_text(CODE)
     return str(path)

@@ -58,7 +58,7 @@ def test_record_has_the_seed_shape_and_the_newer_fields(tmp_path: Path) -> None:
     for section in ("metadata", "spec", "status"):
         assert SEED_FIELDS[section] | NEW_FIELDS.get(section, set()) <= set(record[section])
     assert record["metadata"]["name"] == "mytask" and len(record["metadata"]["uid"]) == 32
-    assert "owner" in record["metadata"]["labels"]
+    assert {"owner", "workflow"} <= set(record["metadata"]["labels"])
     assert record["spec"]["parameters"] == {"p1": 6, "p2": "a-string"}
     assert record["spec"]["input_objects"] == [{"key": "infile.txt", "path": str(infile)}]
     assert record["status"]["state"] == "running"  # commit() alone does not end the run

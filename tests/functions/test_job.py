@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,9 @@ def test_secrets_never_reach_records_logs_or_the_database(
     assert SECRET not in capsys.readouterr().out
     assert SECRET.encode() not in _persisted_bytes(servegraph_home)
     assert by_dict.spec["secret_sources"] == [{"kind": "inline", "source": ["TOKEN"]}]
+
+
+def test_local_true_runs_a_job_in_process(code_file: str) -> None:
+    fn = new_function("calc", kind="job", command=code_file)
+    assert fn.run(handler="pid", local=True, watch=False).outputs["pid"] == os.getpid()
+    assert fn.run(handler="pid", watch=False).outputs["pid"] != os.getpid()

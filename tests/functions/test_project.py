@@ -10,6 +10,7 @@ import yaml
 from servegraph.errors import RunError
 from servegraph.functions.factory import new_function
 from servegraph.functions.project import get_or_create_project, load_project, new_project
+from servegraph.storage.dataitem import get_dataitem
 from servegraph.storage.rundb import get_run_db
 
 CODE = """
@@ -92,3 +93,16 @@ def test_schedules_are_validated_and_stored(context_dir: Path) -> None:
         project.set_schedule("bad", "0 2 * * *")
     with pytest.raises(RunError, match="no workflow 'wf'"):
         project.set_schedule("bad", "0 2 * * *", workflow="wf")
+
+
+def test_project_artifacts_are_recorded_and_versioned(context_dir: Path) -> None:
+    (context_dir / "data.csv").write_text("a\n1\n")
+    project = new_project("calc", context=str(context_dir))
+    uri = project.set_artifact("raw", "data.csv", kind="dataset", tag="v1")
+    assert uri == "store://datasets/calc/raw:v1"
+    assert get_dataitem(uri).as_df()["a"].tolist() == [1]
+    project.save()
+    data = yaml.safe_load((context_dir / "project.yaml").read_text())
+    assert data["spec"]["artifacts"] == [
+        {"key": "raw", "kind": "dataset", "target_path": "data.csv"}
+    ]

@@ -40,3 +40,21 @@ def test_bad_sources_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(RunError, match="file=PATH"):
         parse_secret_option("secrets.txt")
     assert parse_secret_option("file=a.txt") == ("file", "a.txt")
+
+
+def test_mask_values_masks_strings_but_not_keys() -> None:
+    store = SecretsStore()
+    store.add_source("inline", {"K": "state"})
+    data = {"state": "state is state", "n": 1, "items": ["state", 2]}
+    assert store.mask_values(data) == {"state": "*** is ***", "n": 1, "items": ["***", 2]}
+
+
+def test_a_secret_logged_as_a_result_is_masked_in_the_record() -> None:
+    from servegraph.functions.context import build_context
+    from servegraph.storage.rundb import get_run_db
+
+    ctx = build_context("leaky", secrets={"TOKEN": "leaked-value-123"})
+    ctx.log_result("oops", "token=leaked-value-123")
+    ctx.commit()
+    assert ctx.to_dict()["status"]["results"]["oops"] == "token=***"
+    assert get_run_db().read_run(ctx.uid, ctx.project)["status"]["results"]["oops"] == "token=***"

@@ -134,3 +134,13 @@ def test_bad_url_is_a_config_error() -> None:
         get_run_db("not a url://x")
     with pytest.raises(ConfigError, match="unsupported"):
         get_run_db("nosuchdialect://host/db")
+
+
+def test_migrations_downgrade_and_upgrade_again(db: RunDB) -> None:
+    from servegraph.storage.schema import migrate
+
+    migrate(db.engine, "base", downgrade=True)
+    assert "runs" not in inspect(db.engine).get_table_names()
+    migrate(db.engine)
+    db.store_run(_run("u1"))
+    assert db.read_run("u1", "p")["metadata"]["uid"] == "u1"

@@ -33,6 +33,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--state", default=None, help="run state")
     p.add_argument("--kind", dest="artifact_kind", default=None, help="artifact kind (model...)")
     p.add_argument("--last", type=int, default=0, help="only the newest N")
+    p.add_argument("--iterations", action="store_true", help="include hyper-parameter children")
     p.add_argument("-o", "--output", choices=["table", "yaml", "json"], default="table")
     p.add_argument("--db", default=None, help="run database URL (default: configured)")
     return p
@@ -46,12 +47,13 @@ def _short(value: Any, limit: int = 60) -> str:
 
 
 def _runs(rows: list[dict[str, Any]]) -> Table:
-    table = Table("project", "name", "state", "started", "parameters", "results", "artifacts")
+    table = Table("project", "name", "iter", "state", "started", "parameters", "results")
+    table.add_column("artifacts")
     table.add_column("uid", no_wrap=True)
     for r in rows:
         meta, spec, status = r["metadata"], r["spec"], r["status"]
         table.add_row(
-            meta["project"], meta["name"], status["state"],
+            meta["project"], meta["name"], str(meta.get("iteration", 0)), status["state"],
             str(status.get("start_time", ""))[:19], _short(spec.get("parameters", {})),
             _short(status.get("results", {})),
             _short(", ".join(a["metadata"]["key"] for a in status.get("artifacts", []))),
@@ -99,13 +101,13 @@ def run(args: argparse.Namespace) -> int:
     db = get_run_db(args.db)
     rows: list[dict[str, Any]]
     if args.kind == "runs":
-        rows = (
-            [db.find_run(args.uid)]
-            if args.uid
-            else db.list_runs(
-                project=args.project, name=args.name, state=args.state, last=args.last
-            )
-        )
+        if args.uid:
+            rows = [db.find_run(args.uid)]
+        else:
+            rows = db.list_runs(
+                project=args.project, name=args.name, state=args.state,
+                iterations=args.iterations, last=args.last,
+            )  # fmt: skip
     elif args.kind == "artifacts":
         rows = db.list_artifacts(project=args.project, key=args.name, kind=args.artifact_kind)
     elif args.kind == "functions":

@@ -11,7 +11,6 @@ from typing import Any
 
 from servegraph.errors import UsageError
 from servegraph.functions.commands.options import parse_pairs
-from servegraph.functions.project import load_project
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -37,6 +36,8 @@ def run(args: argparse.Namespace) -> int:
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    from servegraph.functions.project import load_project  # heavy: loaded only when run
+
     project = load_project(args.context)
     if args.action == "show":
         print(project.to_yaml())

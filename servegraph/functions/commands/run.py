@@ -10,13 +10,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from servegraph.errors import RunError, UsageError
-from servegraph.functions.base import Function
 from servegraph.functions.commands.options import parse_pairs
 from servegraph.functions.factory import KINDS, import_function, new_function
 from servegraph.functions.secrets import parse_secret_option
+
+if TYPE_CHECKING:
+    from servegraph.functions.base import Function
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:

@@ -50,3 +50,18 @@ def test_bad_kind_is_an_argparse_error(capsys: pytest.CaptureFixture[str]) -> No
     with pytest.raises(SystemExit) as exc:
         main(["get", "gadgets"])
     assert exc.value.code == 2
+
+
+def test_get_runs_with_iterations_and_logs_watch(
+    code_file: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fn = new_function("tune", kind="local", command=code_file)
+    run = fn.run(handler="train", hyperparams={"x": [1, 2]}, watch=False)
+    capsys.readouterr()
+    assert main(["get", "runs", "-o", "json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 1
+    assert main(["get", "runs", "--iterations", "-o", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert sorted(r["metadata"]["iteration"] for r in rows) == [0, 1, 2]
+    assert main(["logs", run.uid, "--watch"]) == 0  # a finished run: prints and returns
+    assert "state=completed" in capsys.readouterr().out

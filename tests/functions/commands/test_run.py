@@ -25,7 +25,9 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-def test_seed_example_end_to_end(tmp_path: Path, servegraph_home: Path) -> None:
+def test_seed_example_end_to_end(
+    tmp_path: Path, servegraph_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     shutil.copy(ROOT / "examples" / "seed_example.py", tmp_path / "example.py")
     (tmp_path / "secrets.txt").write_text(f"ACCESS_KEY={SECRET}\n")
     (tmp_path / "infile.txt").write_text("input file content\n")
@@ -41,7 +43,8 @@ def test_seed_example_end_to_end(tmp_path: Path, servegraph_home: Path) -> None:
     assert "mytask" in table.stdout and "accuracy=10" in table.stdout
     assert "completed" in table.stdout and "test.txt" in table.stdout
 
-    (record,) = json.loads(_cli("get", "runs", "-o", "json", cwd=tmp_path).stdout)
+    assert main(["get", "runs", "-o", "json"]) == 0  # the same database, read in-process
+    (record,) = json.loads(capsys.readouterr().out)
     assert record["metadata"]["name"] == "mytask"
     assert record["spec"]["parameters"] == {"p1": 5, "p2": "a-string"}
     assert record["spec"]["secret_sources"] == [
@@ -51,8 +54,9 @@ def test_seed_example_end_to_end(tmp_path: Path, servegraph_home: Path) -> None:
     assert record["status"]["metrics"]["loss"]["yvalues"] == [2, 4, 6]
     assert record["status"]["commit"] == "aa"
 
-    logs = _cli("logs", record["metadata"]["uid"], cwd=tmp_path)
-    assert "accesskey = ***" in logs.stdout and "state=completed" in logs.stdout
+    assert main(["logs", record["metadata"]["uid"]]) == 0
+    logs = capsys.readouterr().out
+    assert "accesskey = ***" in logs and "state=completed" in logs
     persisted = b"".join(p.read_bytes() for p in servegraph_home.rglob("*") if p.is_file())
     assert SECRET.encode() not in persisted
 

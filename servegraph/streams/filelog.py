@@ -194,8 +194,11 @@ class FileLogStream:
         start = 0
         bases = self._segment_bases()
         if bases:
-            seg = self._segment(bases[-1])
-            if seg.path.stat().st_size != seg.scanned:  # a writer died mid-line
+            seg = self._segments.get(bases[-1]) or _Segment(
+                bases[-1], self.path / "segments" / f"{bases[-1]:0{_SEGMENT_WIDTH}d}.log"
+            )
+            self._segments[seg.base] = seg
+            if seg.refresh() != seg.scanned:  # a writer died mid-line
                 seg = self._cut_torn_line(seg)
             start = seg.base + len(seg.starts)
         offsets: list[str] = []

@@ -16,11 +16,13 @@ The model is a fitted scikit-learn logistic regression (``--model sklearn``,
 default) or a trivial echo (``--model echo``, the worst case).
 
     PYTHONPATH=. python bench/logging_overhead.py [-n 3000] [--rounds 6] [--model echo]
+                                                  [--engine async]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import os
 import tempfile
@@ -32,6 +34,7 @@ from sklearn.linear_model import LogisticRegression
 
 import servegraph as sg
 from servegraph.serving import V2ModelServer
+from servegraph.serving.event import Event
 from servegraph.serving.mock import create_mock_server
 
 _rng = np.random.default_rng(0)
@@ -64,9 +67,12 @@ class NoopTracker:
         return None
 
 
-def server(model: type[V2ModelServer], tracking: dict[str, Any] | None) -> Any:
+def server(model: type[V2ModelServer], tracking: dict[str, Any] | None, engine: str) -> Any:
     fn = sg.new_function("bench-tracking", kind="serving")
-    fn.set_topology("router")
+    if engine == "sync":
+        fn.set_topology("router")
+    else:
+        fn.set_topology("flow", engine="async").to("ModelRouter", name="router").respond()
     fn.add_model("m1", class_name=model)
     spec = fn.serving_spec(graph_as_dict=False)
     if tracking is not None:
@@ -74,34 +80,61 @@ def server(model: type[V2ModelServer], tracking: dict[str, Any] | None) -> Any:
     return create_mock_server(spec, name="bench-tracking", namespace=globals())
 
 
-def measure(model: type[V2ModelServer], n: int, rounds: int) -> tuple[dict[str, float], Any]:
+def _sync_round(srv: Any, n: int) -> None:
+    test = srv.test
+    for _ in range(n):
+        test(PATH, BODY)
+
+
+async def _async_round(srv: Any, n: int, concurrency: int) -> None:
+    """Requests in waves of ``concurrency`` (as an HTTP server interleaves them)."""
+    run_async = srv.run_async
+    for done in range(0, n, concurrency):
+        wave = min(concurrency, n - done)
+        await asyncio.gather(*(run_async(Event(BODY, path=PATH)) for _ in range(wave)))
+
+
+def measure(
+    model: type[V2ModelServer], n: int, rounds: int, engine: str
+) -> tuple[dict[str, float], Any]:
     """Best seconds per request of each server, rounds interleaved."""
+    tracker_spec = {"class": "servegraph.monitoring.tracking:StreamTracker", "batch": 100}
     servers = {
-        "off": server(model, None),
-        "no-op tracker": server(model, {"class": f"{__name__}:NoopTracker"}),
-        "StreamTracker": server(
-            model, {"class": "servegraph.monitoring.tracking:StreamTracker", "batch": 100}
-        ),
+        "off": server(model, None, engine),
+        "no-op tracker": server(model, {"class": f"{__name__}:NoopTracker"}, engine),
+        "StreamTracker": server(model, tracker_spec, engine),
     }
     best = dict.fromkeys(servers, float("inf"))
+    loop = asyncio.new_event_loop()
     for srv in servers.values():
-        srv.test(PATH, BODY)
+        if engine == "sync":
+            srv.test(PATH, BODY)
+        else:
+            loop.run_until_complete(srv.run_async(Event(BODY, path=PATH)))
     for _ in range(rounds):
         for name, srv in servers.items():
-            test = srv.test
             gc.collect()
             start = time.perf_counter()
-            for _ in range(n):
-                test(PATH, BODY)
+            if engine == "sync":
+                _sync_round(srv, n)
+            else:
+                loop.run_until_complete(_async_round(srv, n, 100))
             tracker = srv.context.tracker
             if hasattr(tracker, "pending"):  # wait until the round's records are written
                 tracker.request_flush()
                 while tracker.pending:
-                    time.sleep(0.0005)
+                    if engine == "sync":
+                        time.sleep(0.0005)
+                    else:
+                        loop.run_until_complete(asyncio.sleep(0.0005))
             best[name] = min(best[name], (time.perf_counter() - start) / n)
     tracker = servers["StreamTracker"].context.tracker
     for srv in servers.values():
-        srv.wait_for_completion()
+        if engine == "sync":
+            srv.wait_for_completion()
+        else:
+            loop.run_until_complete(srv.close())
+    loop.close()
     return best, tracker
 
 
@@ -110,13 +143,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-n", type=int, default=3_000, help="requests per round")
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--model", choices=("sklearn", "echo"), default="sklearn")
+    parser.add_argument(
+        "--engine",
+        choices=("sync", "async"),
+        default="sync",
+        help="sync: mock test() (tracker on a background thread); async: run_async in waves "
+        "of 100 concurrent requests on one loop (the tracker shares it, as in an HTTP server)",
+    )
     args = parser.parse_args(argv)
     os.environ["SERVEGRAPH_HOME"] = tempfile.mkdtemp(prefix="sg-bench-")
     model = Classifier if args.model == "sklearn" else Echo
-    best, tracker = measure(model, args.n, args.rounds)
+    best, tracker = measure(model, args.n, args.rounds, args.engine)
     print(
-        f"V2 infer, model={args.model}, {args.n} requests x {args.rounds} interleaved rounds "
-        "(best of each), mock server"
+        f"V2 infer, model={args.model}, engine={args.engine}, {args.n} requests x "
+        f"{args.rounds} interleaved rounds (best of each), in process"
     )
     off = best["off"]
     for name, seconds in best.items():

@@ -15,6 +15,7 @@ are computed once, at registration, and only read by the monitoring job.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -79,6 +80,22 @@ def reference_from_model(
     return names, dict(stats)
 
 
+def reference_from_feature_set(
+    name_or_uri: str, project: str | None = None
+) -> tuple[list[str], dict[str, dict[str, Any]]]:
+    """Feature names and statistics of a feature set (computed when it was ingested)."""
+    try:
+        get_feature_set = importlib.import_module("servegraph.featurestore").get_feature_set
+    except (ImportError, AttributeError) as exc:
+        raise MonitoringError(f"the feature store is not available: {exc}") from exc
+    stats = dict(get_feature_set(name_or_uri, project=project).stats or {})
+    if not stats:
+        raise MonitoringError(
+            f"feature set {name_or_uri!r} has no statistics: ingest data into it first"
+        )
+    return list(stats), stats
+
+
 class EndpointRegistry:
     """Model endpoints stored in the monitoring tables of ``dbpath`` (default the run DB)."""
 
@@ -86,10 +103,14 @@ class EndpointRegistry:
         self.dbpath = dbpath
 
     def register(
-        self, endpoint: ModelEndpoint, reference: pd.DataFrame | None = None
+        self,
+        endpoint: ModelEndpoint,
+        reference: pd.DataFrame | None = None,
+        feature_set: str | None = None,
     ) -> ModelEndpoint:
         """Insert or update ``endpoint``; ``reference`` data is summarised here, once.
 
+        ``feature_set`` (a name or URI) takes the statistics of a feature set.
         Without ``reference`` or statistics, a ``store://models/...`` model URI
         supplies them: the model's ``feature_stats`` (its training set's
         statistics, logged with ``ctx.log_model(..., training_set=df)``).
@@ -108,6 +129,11 @@ class EndpointRegistry:
                 )
             endpoint.feature_names = list(columns)
             endpoint.reference_stats = compute_stats(reference[columns])
+        elif feature_set is not None:
+            names, stats = reference_from_feature_set(feature_set, endpoint.project or None)
+            endpoint.feature_names = endpoint.feature_names or names
+            wanted = endpoint.feature_names
+            endpoint.reference_stats = {n: stats[n] for n in wanted if n in stats}
         try:
             existing = self.get(endpoint.id)
         except NotFoundInStoreError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -69,3 +70,28 @@ def test_plain_paths_and_postgres_urls_are_read_like_the_run_db(tmp_path: Path) 
     registry.register(ModelEndpoint(id="x"))
     assert (tmp_path / "plain.db").exists()
     db.dispose(str(tmp_path / "plain.db"))
+
+
+class FakeFeatureSet:
+    def __init__(self, stats: dict[str, Any]) -> None:
+        self.stats = stats
+
+
+def test_reference_from_a_feature_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    import servegraph.featurestore as fs
+
+    stats = compute_stats(TRAIN[["age", "spend"]])
+    calls: list[tuple[str, str | None]] = []
+
+    def get_feature_set(name: str, project: str | None = None) -> FakeFeatureSet:
+        calls.append((name, project))
+        return FakeFeatureSet(stats if name == "customers" else {})
+
+    monkeypatch.setattr(fs, "get_feature_set", get_feature_set, raising=False)
+    ep = EndpointRegistry().register(
+        ModelEndpoint(id="fs", project="shop", feature_names=["spend"]), feature_set="customers"
+    )
+    assert calls == [("customers", "shop")]
+    assert ep.reference_stats == {"spend": stats["spend"]}
+    with pytest.raises(MonitoringError, match="has no statistics"):
+        EndpointRegistry().register(ModelEndpoint(id="fs2"), feature_set="empty")

@@ -100,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
             f"scored {len(report.windows)} windows; {len(report.alerts)} alerts; "
             f"{len(report.retrain_runs)} retraining runs"
         )
+        for error in report.errors:
+            console.print(f"[red]error:[/] {error}")
 
     if args.schedule:
         run_on_schedule(args.schedule, once, max_runs=args.max_runs)

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from servegraph.config import get_config
-from servegraph.errors import MonitoringError, NotFoundInStoreError
+from servegraph.errors import MonitoringError, NotFoundInStoreError, ServegraphError
 from servegraph.monitoring.alerts.engine import Alert, AlertEngine
 from servegraph.monitoring.datastore import WindowStore
 from servegraph.monitoring.drift import DriftStatus, DriftThresholds, FittedReference, worst
@@ -55,6 +55,7 @@ class JobReport:
     windows: list[WindowResult] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     retrain_runs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
     outputs: list[Path] = field(default_factory=list)
 
     @property
@@ -268,6 +269,12 @@ class MonitoringJob:
             if self.alerts is not None:
                 report.alerts.extend(await self.alerts.evaluate(project, result))
             if self.retrain is not None and ep is not None:
-                run = self.retrain.observe(ep, result, self.data.load(ep.id, result.window_start))
+                data = self.data.load(ep.id, result.window_start)
+                try:
+                    run = self.retrain.observe(ep, result, data)
+                except ServegraphError as exc:  # reported; the results are already saved
+                    logger.error("retraining of %s could not start: %s", ep.id, exc)
+                    report.errors.append(f"retraining of {ep.id!r} could not start: {exc}")
+                    continue
                 if run is not None:
                     report.retrain_runs.append(run)

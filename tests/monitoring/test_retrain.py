@@ -121,3 +121,15 @@ async def test_drift_episode_records_a_retraining_run_in_the_run_db(tmp_path: Pa
     assert new.feature_names == ["a", "b", "c"]
     assert new.reference_stats["b"]["mean"] == pytest.approx(2.0, abs=0.3)
     db.close()
+
+
+async def test_a_retrainer_that_cannot_start_is_reported_not_fatal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(retrain, "FACTORY", "servegraph.no_such_module")
+    register()
+    await push(records("ep", 50, start=T0, seed=2, shift_b=2.0))
+    trigger = RetrainTrigger(FunctionRetrainer(filename="train.py"))
+    report = await MonitoringJob(retrain=trigger, plots=False).run()
+    assert report.drifted and report.retrain_runs == []
+    assert report.errors and "could not start" in report.errors[0]

@@ -1,0 +1,138 @@
+"""The async engine: our own asyncio walk over a compiled plan (not storey).
+
+Sync steps are called directly and only coroutine steps are awaited; a fan-out
+runs its branches concurrently in a TaskGroup; a merge runs once all its inlets
+arrived. Same results as the sync engine.
+
+>>> # event = await run_async(plan, Event(body=...))
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from servegraph.serving.engine_sync import MergeSlots, fan_out
+from servegraph.serving.errors_map import Handled, as_request_error, mark
+from servegraph.serving.event import Event
+from servegraph.serving.plan import Node, Plan
+
+
+async def run_async(plan: Plan, event: Event) -> Event:
+    """Run ``event`` through ``plan``; return the result event (errors as in run_sync)."""
+    chain = plan.chain
+    if chain is not None:
+        node = None
+        try:
+            for node in chain:
+                arun = node.arun
+                if arun is None:
+                    event = node.run(event)
+                else:
+                    event = await arun(event)
+        except Exception as exc:
+            assert node is not None
+            return await _handle(node, event, exc)
+        return event
+    walk = _Walk(plan)
+    starts = plan.starts
+    events = fan_out(event, len(starts), plan.result in starts)
+    try:
+        if len(starts) == 1:
+            await walk.visit(starts[0], events[0])
+        else:
+            await walk.branches(None, starts, events)
+    except Handled as handled:
+        return handled.event
+    assert walk.result is not None
+    return walk.result
+
+
+class _Walk:
+    __slots__ = ("merges", "plan", "result")
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.result: Event | None = None
+        self.merges = MergeSlots()
+
+    async def visit(self, node: Node, event: Event) -> None:
+        result_node = self.plan.result
+        while True:
+            try:
+                out = await _call(node, event)
+            except Handled:
+                raise
+            except Exception as exc:
+                raise Handled(await _handle(node, event, exc)) from None
+            if node is result_node:
+                self.result = out
+            outlets = node.outlets
+            if not outlets:
+                return
+            events = fan_out(out, len(outlets), node is result_node)
+            if len(outlets) > 1:
+                await self.branches(node, outlets, events)
+                return
+            nxt = outlets[0]
+            event = events[0]
+            if nxt.n_inlets > 1:
+                merged = self.merges.arrive(nxt, node, event)
+                if merged is None:
+                    return
+                event = merged
+            node = nxt
+
+    async def branches(self, source: Node | None, nodes: tuple[Node, ...], events: list[Event]) -> None:
+        """Run parallel branches concurrently; the first failure cancels the others."""
+        try:
+            async with asyncio.TaskGroup() as group:
+                for node, event in zip(nodes, events, strict=True):
+                    group.create_task(self._enter(source, node, event))
+        except BaseExceptionGroup as group_error:
+            raise _first(group_error) from None
+
+    async def _enter(self, source: Node | None, node: Node, event: Event) -> None:
+        if source is not None and node.n_inlets > 1:
+            merged = self.merges.arrive(node, source, event)
+            if merged is None:
+                return
+            event = merged
+        await self.visit(node, event)
+
+
+def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The first leaf exception of a group (a Handled result wins)."""
+    leaves: list[BaseException] = []
+
+    def collect(exc: BaseException) -> None:
+        if isinstance(exc, BaseExceptionGroup):
+            for inner in exc.exceptions:
+                collect(inner)
+        else:
+            leaves.append(exc)
+
+    collect(group)
+    for leaf in leaves:
+        if isinstance(leaf, Handled):
+            return leaf
+    return leaves[0]
+
+
+async def _call(node: Node, event: Event) -> Event:
+    arun = node.arun
+    timeout = node.timeout
+    if arun is None:
+        if timeout is None:
+            return node.run(event)
+        loop = asyncio.get_running_loop()
+        return await asyncio.wait_for(loop.run_in_executor(None, node.run, event), timeout)
+    if timeout is None:
+        return await arun(event)
+    return await asyncio.wait_for(arun(event), timeout)
+
+
+async def _handle(node: Node, event: Event, exc: BaseException) -> Event:
+    handler = node.on_error
+    if handler is None:
+        raise as_request_error(node, exc) from exc
+    return await run_async(handler, mark(event, node, exc))

@@ -1,0 +1,134 @@
+"""The sync engine: a tight walk of plain calls over a compiled plan.
+
+>>> # event = run_sync(plan, Event(body=...))   # the result event
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from servegraph.serving.errors_map import Handled, as_request_error, mark
+from servegraph.serving.event import Event
+from servegraph.serving.plan import Node, Plan
+from servegraph.serving.sync_bridge import thread_pool
+
+
+def run_sync(plan: Plan, event: Event) -> Event:
+    """Run ``event`` through ``plan``; return the result event.
+
+    Raises a ServegraphError (StepError naming the step, StepTimeoutError, or the
+    step's own ServegraphError) when a step fails and no error handler takes it.
+    """
+    chain = plan.chain
+    if chain is not None:
+        node = None
+        try:
+            for node in chain:
+                event = node.run(event)
+        except Exception as exc:
+            assert node is not None
+            return _handle(node, event, exc)
+        return event
+    walk = _Walk(plan)
+    try:
+        starts = plan.starts
+        events = fan_out(event, len(starts), plan.result in starts)
+        for start, ev in zip(starts, events, strict=True):
+            walk.visit(start, ev)
+    except Handled as handled:
+        return handled.event
+    assert walk.result is not None
+    return walk.result
+
+
+def fan_out(event: Event, count: int, keep_original: bool) -> list[Event]:
+    """The events for ``count`` branches: the first keeps the event unless it is kept as a result."""
+    if count == 1 and not keep_original:
+        return [event]
+    first = [] if keep_original else [event]
+    return first + [copy_event(event) for _ in range(count - len(first))]
+
+
+def copy_event(event: Event) -> Event:
+    """An independent copy for a parallel branch (deep-copies the body when it can)."""
+    try:
+        return event.copy(deep=True)
+    except Exception:
+        return event.copy()
+
+
+class MergeSlots:
+    """Collects the inlet events of merge nodes for one request."""
+
+    __slots__ = ("slots",)
+
+    def __init__(self) -> None:
+        self.slots: dict[int, list[Any]] = {}
+
+    def arrive(self, node: Node, source: Node, event: Event) -> Event | None:
+        """Store an inlet's event; return the merged event when all inlets arrived."""
+        slot = self.slots.get(node.index)
+        if slot is None:
+            slot = self.slots[node.index] = [None] * node.n_inlets
+        slot[node.inlet_pos[source.index]] = event
+        if any(ev is None for ev in slot):
+            return None
+        del self.slots[node.index]
+        merged = slot[0].copy(body=[ev.body for ev in slot])
+        return merged  # type: ignore[no-any-return]
+
+
+class _Walk:
+    __slots__ = ("merges", "plan", "result")
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.result: Event | None = None
+        self.merges = MergeSlots()
+
+    def visit(self, node: Node, event: Event) -> None:
+        result_node = self.plan.result
+        while True:
+            try:
+                if node.timeout is None:
+                    out = node.run(event)
+                else:
+                    out = thread_pool().submit(node.run, event).result(node.timeout)
+            except Handled:
+                raise
+            except Exception as exc:
+                raise Handled(_handle(node, event, exc)) from None
+            if node is result_node:
+                self.result = out
+            outlets = node.outlets
+            if not outlets:
+                return
+            events = fan_out(out, len(outlets), node is result_node)
+            if len(outlets) > 1:
+                for nxt, ev in zip(outlets, events, strict=True):
+                    self._enter(node, nxt, ev)
+                return
+            nxt = outlets[0]
+            event = events[0]
+            if nxt.n_inlets > 1:
+                merged = self.merges.arrive(nxt, node, event)
+                if merged is None:
+                    return
+                event = merged
+            node = nxt
+
+    def _enter(self, source: Node, node: Node, event: Event) -> None:
+        if node.n_inlets > 1:
+            merged = self.merges.arrive(node, source, event)
+            if merged is None:
+                return
+            event = merged
+        self.visit(node, event)
+
+
+def _handle(node: Node, event: Event, exc: BaseException) -> Event:
+    handler = node.on_error
+    if handler is None:
+        raise as_request_error(node, exc) from exc
+    return run_sync(handler, mark(event, node, exc))

@@ -1,0 +1,376 @@
+"""Compile a graph once into a flat execution plan that both engines walk.
+
+Every step becomes a :class:`Node` holding a ready-made sync runner
+(``run(event) -> event``) and, for coroutine steps, an async runner; its
+outlets, inlet count (merges), timeout and nearest error handler are resolved
+here so the engines do no lookups, copies or introspection per event.
+
+    plan = compile_graph(graph, context, namespace=globals())
+    event = run_sync(plan, Event(body=1))
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from servegraph.errors import GraphError
+from servegraph.graph import FlowStep, QueueStep, RouterStep, TaskStep
+from servegraph.graph.resolve import construct, resolve_class, resolve_handler
+from servegraph.serving.base import EventRunner, Route
+from servegraph.serving.event import Event
+from servegraph.serving.paths import get_path, set_path, split_path
+from servegraph.serving.sync_bridge import run_coroutine
+
+AsyncRunner = Callable[[Event], Awaitable[Event]]
+
+
+class Node:
+    """One compiled step."""
+
+    __slots__ = (
+        "arun",
+        "index",
+        "inlet_pos",
+        "n_inlets",
+        "name",
+        "object",
+        "on_error",
+        "outlets",
+        "run",
+        "timeout",
+    )
+
+    def __init__(self, name: str, run: EventRunner, arun: AsyncRunner | None, obj: Any) -> None:
+        self.name = name
+        self.run = run
+        self.arun = arun
+        self.object = obj
+        self.index = 0
+        self.timeout: float | None = None
+        self.outlets: tuple[Node, ...] = ()
+        self.n_inlets = 0
+        self.inlet_pos: dict[int, int] = {}
+        self.on_error: Plan | None = None
+
+    def __repr__(self) -> str:
+        return f"Node({self.name!r})"
+
+
+class Plan:
+    """A compiled (sub)graph: nodes, start nodes, the node whose output is the result.
+
+    ``chain`` is set when the plan is a straight line without timeouts or merges
+    whose result is its last node; the engines walk it with a plain loop.
+    """
+
+    def __init__(self, nodes: list[Node], starts: list[Node], result: Node | None) -> None:
+        self.nodes = tuple(nodes)
+        self.starts = tuple(starts)
+        self.result = result
+        self.has_merge = any(node.n_inlets > 1 for node in nodes)
+        self.chain: tuple[Node, ...] | None = None
+        linear = len(starts) == 1 and all(
+            len(node.outlets) <= 1 and node.n_inlets <= 1 and node.timeout is None
+            for node in nodes
+        )
+        if linear and (not nodes or result is nodes[-1]):
+            self.chain = self.nodes
+
+    def objects(self) -> list[Any]:
+        """The step objects (class instances) of the plan and its error handlers."""
+        seen: dict[int, Any] = {}
+        for node in self.nodes:
+            if node.object is not None:
+                seen[id(node.object)] = node.object
+                for route in getattr(node.object, "routes", {}).values():
+                    if isinstance(route, Route) and route.object is not None:
+                        seen[id(route.object)] = route.object
+            if node.on_error is not None:
+                for obj in node.on_error.objects():
+                    seen[id(obj)] = obj
+        return list(seen.values())
+
+
+def compile_graph(
+    graph: Any,
+    context: Any,
+    namespace: Mapping[str, Any] | None = None,
+    load_mode: str = "sync",
+) -> Plan:
+    """Build the plan of a root flow or router step, constructing every step object."""
+    return _Compiler(context, namespace, load_mode).compile_root(graph)
+
+
+class _Compiler:
+    def __init__(self, context: Any, namespace: Mapping[str, Any] | None, load_mode: str) -> None:
+        self.context = context
+        self.namespace = dict(namespace) if namespace is not None else None
+        self.load_mode = load_mode or "sync"
+        self.built: dict[int, tuple[EventRunner, AsyncRunner | None, Any]] = {}
+
+    # -- graph structure ---------------------------------------------------
+    def compile_root(self, graph: Any) -> Plan:
+        if isinstance(graph, FlowStep):
+            return self.compile_flow(graph)
+        node = self.node(graph, getattr(graph, "name", None) or "router")
+        return Plan([node], [node], node)
+
+    def compile_flow(self, flow: Any) -> Plan:
+        steps: dict[str, Any] = dict(flow.steps)
+        handlers = {s.on_error for s in steps.values() if getattr(s, "on_error", None)}
+        flow_handler = getattr(flow, "on_error", None)
+        if flow_handler:
+            handlers.add(flow_handler)
+        for handler in handlers:
+            if handler not in steps:
+                raise GraphError(f"error handler {handler!r} is not a step of the graph")
+        starts = [
+            name for name, s in steps.items() if not list(s.after or []) and name not in handlers
+        ]
+        plan = self._subplan(flow, steps, starts, handlers)
+        cache: dict[str, Plan] = {}
+
+        def handler_plan(name: str) -> Plan:
+            if name not in cache:
+                cache[name] = self._subplan(flow, steps, [name], set())
+            return cache[name]
+
+        for node in plan.nodes:
+            step = steps[node.name]
+            handler = getattr(step, "on_error", None) or flow_handler
+            if handler:
+                node.on_error = handler_plan(handler)
+        return plan
+
+    def _subplan(
+        self, flow: Any, steps: dict[str, Any], starts: list[str], exclude: set[str]
+    ) -> Plan:
+        outlets: dict[str, list[str]] = {name: [] for name in steps}
+        for name, step in steps.items():
+            for parent in step.after or []:
+                if parent not in steps:
+                    raise GraphError(f"step {name!r} comes after unknown step {parent!r}")
+                outlets[parent].append(name)
+        reachable: list[str] = []
+        todo = list(starts)
+        while todo:
+            name = todo.pop(0)
+            if name in reachable:
+                continue
+            reachable.append(name)
+            todo.extend(n for n in outlets[name] if n not in exclude)
+        order = [name for name in steps if name in reachable]
+        position = {name: index for index, name in enumerate(order)}
+        nodes = {name: self.node(steps[name], name) for name in order}
+        for index, name in enumerate(order):
+            node = nodes[name]
+            node.index = index
+            node.outlets = tuple(nodes[n] for n in outlets[name] if n in nodes)
+            inlets = [p for p in steps[name].after or [] if p in nodes]
+            node.n_inlets = len(inlets)
+            node.inlet_pos = {position[p]: i for i, p in enumerate(inlets)}
+            node.timeout = _timeout(steps[name])
+        responders = [nodes[n] for n in order if getattr(steps[n], "responder", False)]
+        final = getattr(flow, "final_step", None)
+        leaves = [nodes[n] for n in order if not nodes[n].outlets]
+        if responders:
+            result: Node | None = responders[0]
+        elif final in nodes:
+            result = nodes[final]
+        else:
+            result = leaves[-1] if leaves else None
+        return Plan(list(nodes.values()), [nodes[n] for n in starts], result)
+
+    # -- one step --------------------------------------------------------------
+    def node(self, step: Any, name: str) -> Node:
+        key = id(step)
+        if key not in self.built:
+            self.built[key] = self.runners(step, name)
+        run, arun, obj = self.built[key]
+        return Node(name, run, arun, obj)
+
+    def runners(self, step: Any, name: str) -> tuple[EventRunner, AsyncRunner | None, Any]:
+        if isinstance(step, QueueStep):
+            return self.queue(step, name)
+        if isinstance(step, FlowStep):
+            from servegraph.serving.engine_async import run_async
+            from servegraph.serving.engine_sync import run_sync
+
+            sub = self.compile_flow(step)
+            return functools.partial(run_sync, sub), functools.partial(run_async, sub), None
+        if isinstance(step, RouterStep):
+            return self.router(step, name)
+        if isinstance(step, TaskStep):
+            return self.task(step, name)
+        raise GraphError(f"step {name!r} has an unknown kind {type(step).__name__}")
+
+    def instance(self, class_name: Any, class_args: Mapping[str, Any] | None, name: str) -> Any:
+        if isinstance(class_name, str | type):
+            cls = resolve_class(class_name, self.namespace)
+            return construct(
+                cls, dict(class_args or {}), context=self.context, name=name, namespace=self.namespace
+            )
+        obj = class_name
+        if getattr(obj, "context", False) is None:
+            obj.context = self.context
+        return obj
+
+    def task(self, step: Any, name: str) -> tuple[EventRunner, AsyncRunner | None, Any]:
+        obj = None
+        full = bool(getattr(step, "full_event", False))
+        if step.class_name is not None:
+            obj = self.instance(step.class_name, step.class_args, name)
+            if step.handler:
+                method = getattr(obj, step.handler, None)
+                if method is None:
+                    raise GraphError(
+                        f"step {name!r}: class {type(obj).__name__} has no method {step.handler!r}"
+                    )
+            elif hasattr(obj, "do_event"):
+                method, full = obj.do_event, True
+            elif hasattr(obj, "do"):
+                method = obj.do
+            else:
+                raise GraphError(
+                    f"step {name!r}: class {type(obj).__name__} has no do() or do_event() method"
+                )
+            _post_init(obj, self.load_mode)
+        elif step.handler is not None:
+            method = resolve_handler(step.handler, self.namespace)
+            if not getattr(step, "skip_context", None) and _accepts_context(method):
+                method = functools.partial(method, context=self.context)
+        else:
+            raise GraphError(f"step {name!r} has neither a class_name nor a handler")
+        return _wrap(
+            method,
+            full,
+            split_path(getattr(step, "input_path", None)),
+            split_path(getattr(step, "result_path", None)),
+            obj,
+        )
+
+    def router(self, step: Any, name: str) -> tuple[EventRunner, AsyncRunner | None, Any]:
+        from servegraph.serving.routers import ModelRouter
+
+        class_name = step.class_name if step.class_name is not None else ModelRouter
+        obj = self.instance(class_name, step.class_args, name)
+        if not hasattr(obj, "do_event"):
+            raise GraphError(f"router {name!r}: {type(obj).__name__} has no do_event() method")
+        routes: dict[str, Route] = {}
+        for key, route_step in (step.routes or {}).items():
+            run, arun, route_obj = self.task(route_step, key)
+            if arun is not None:
+                raise GraphError(f"route {key!r} of router {name!r} is async; routes must be sync")
+            routes[key] = Route(key, route_obj, run)
+        obj.routes = routes
+        _post_init(obj, self.load_mode)
+        return _wrap(obj.do_event, True, (), (), obj)
+
+    def queue(self, step: Any, name: str) -> tuple[EventRunner, AsyncRunner | None, Any]:
+        try:
+            from servegraph.streams import get_stream  # type: ignore[attr-defined]
+        except ImportError as exc:
+            raise GraphError(f"queue step {name!r}: streams are not available ({exc})") from exc
+        path = getattr(step, "path", None)
+        if not path:
+            raise GraphError(f"queue step {name!r} has no path")
+        stream = get_stream(path)
+
+        async def arun(event: Event) -> Event:
+            await stream.push([event.body])
+            return event
+
+        return _sync_of(arun), arun, stream
+
+
+def _timeout(step: Any) -> float | None:
+    timeout = getattr(step, "timeout", None)
+    if timeout is None:
+        return None
+    if not isinstance(timeout, int | float) or timeout <= 0:
+        raise GraphError(
+            f"The 'timeout' of step {getattr(step, 'name', '?')!r} must be a positive number "
+            f"of seconds. Got {timeout!r} instead."
+        )
+    return float(timeout)
+
+
+def _post_init(obj: Any, mode: str) -> None:
+    post_init = getattr(obj, "post_init", None)
+    if callable(post_init):
+        post_init(mode)
+
+
+def _accepts_context(func: Callable[..., Any]) -> bool:
+    try:
+        params = inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return False
+    return "context" in params
+
+
+def _sync_of(arun: AsyncRunner) -> EventRunner:
+    def run(event: Event) -> Event:
+        return run_coroutine(arun(event))
+
+    return run
+
+
+def _wrap(
+    method: Callable[..., Any],
+    full: bool,
+    input_path: tuple[str, ...],
+    result_path: tuple[str, ...],
+    obj: Any,
+) -> tuple[EventRunner, AsyncRunner | None, Any]:
+    """Build the sync and async runners of a step method."""
+    if inspect.iscoroutinefunction(method):
+        if full:
+
+            async def arun(event: Event) -> Event:
+                result = await method(event)
+                return _as_event(event, result)
+        else:
+
+            async def arun(event: Event) -> Event:
+                body = get_path(event.body, input_path) if input_path else event.body
+                event.body = set_path(event.body, result_path, await method(body))
+                return event
+
+        return _sync_of(arun), arun, obj
+
+    if full:
+
+        def run(event: Event) -> Event:
+            result = method(event)
+            if result is None:
+                return event
+            if result.__class__ is Event or isinstance(result, Event):
+                return result  # type: ignore[no-any-return]
+            event.body = result
+            return event
+    elif input_path or result_path:
+
+        def run(event: Event) -> Event:
+            body = get_path(event.body, input_path) if input_path else event.body
+            event.body = set_path(event.body, result_path, method(body))
+            return event
+    else:
+
+        def run(event: Event) -> Event:
+            event.body = method(event.body)
+            return event
+
+    return run, None, obj
+
+
+def _as_event(event: Event, result: Any) -> Event:
+    if result is None:
+        return event
+    if isinstance(result, Event):
+        return result
+    event.body = result
+    return event

@@ -1,0 +1,253 @@
+"""GraphServer: builds the graph from a serving spec and serves events through an engine.
+
+    server = GraphServer({"graph": graph.to_dict(), "parameters": {}})
+    server.init_states(namespace=globals())
+    response = server.run(Event(body={"inputs": [[1, 2]]}, path="/v2/models/m/infer"))
+    await server.close()
+
+``run`` / ``run_async`` return a :class:`Response` and raise ServegraphError
+subclasses (with ``status_code``) on failure; the HTTP edge turns them into
+``{"error": "..."}``. ``GET /`` without a body answers the health check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import importlib
+import inspect
+from collections.abc import Mapping
+from typing import Any
+
+from servegraph.errors import GraphError, NotReadyError, ServingError
+from servegraph.serving.context import GraphContext
+from servegraph.serving.engine_async import run_async as _engine_async
+from servegraph.serving.engine_sync import run_sync as _engine_sync
+from servegraph.serving.event import Event, Response
+from servegraph.serving.plan import Plan, compile_graph
+from servegraph.serving.v2_protocol import decode_body
+
+JSON_TYPES = ("application/json", "text/json")
+
+
+class ServerState(enum.Enum):
+    """Lifecycle of a GraphServer."""
+
+    NEW = "new"
+    READY = "ready"
+    STARTED = "started"
+    CLOSED = "closed"
+
+
+class GraphServer:
+    """Serves a graph described by a serving spec.
+
+    Parameters (each also read from ``spec``, a dict with the same keys):
+        graph: the root step (flow or router), as a step object or its dict form.
+        parameters: values for ``context.get_param``.
+        load_mode: ``"sync"`` (load models at init) or ``"async"`` (in the background).
+        verbose: log each event.
+        function_uri: ``project/name:tag`` of the function served.
+        tracking: ``{"class": "module:Class", ...}`` model-tracking sink, or None.
+    """
+
+    def __init__(
+        self,
+        spec: Mapping[str, Any] | None = None,
+        *,
+        graph: Any = None,
+        parameters: Mapping[str, Any] | None = None,
+        load_mode: str | None = None,
+        verbose: bool | None = None,
+        function_uri: str | None = None,
+        tracking: Mapping[str, Any] | None = None,
+        version: str | None = None,
+    ) -> None:
+        spec = dict(spec or {})
+        self.version = version or spec.get("version") or "v2"
+        self.graph = _load_graph(graph if graph is not None else spec.get("graph"))
+        self.parameters: dict[str, Any] = dict(
+            parameters if parameters is not None else spec.get("parameters") or {}
+        )
+        self.load_mode = load_mode or spec.get("load_mode") or "sync"
+        if self.load_mode not in ("sync", "async"):
+            raise GraphError(
+                f"The 'load_mode' of the serving spec must be 'sync' or 'async'. "
+                f"Got {self.load_mode!r} instead."
+            )
+        self.verbose = bool(verbose if verbose is not None else spec.get("verbose", False))
+        self.function_uri = function_uri or spec.get("function_uri") or ""
+        self.tracking: dict[str, Any] | None = (
+            dict(tracking) if tracking is not None else spec.get("tracking")
+        )
+        self.context: GraphContext = GraphContext(parameters=self.parameters, server=self)
+        self.plan: Plan | None = None
+        self.state = ServerState.NEW
+        from servegraph.graph import FlowStep
+
+        default_engine = "async" if isinstance(self.graph, FlowStep) else "sync"
+        self.engine: str = getattr(self.graph, "engine", None) or default_engine
+        self._async = self.engine == "async"
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @classmethod
+    def from_dict(cls, spec: Mapping[str, Any]) -> GraphServer:
+        """Build a server from a serving spec dict."""
+        return cls(spec)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The serving spec of this server."""
+        spec: dict[str, Any] = {
+            "version": self.version,
+            "parameters": self.parameters,
+            "graph": self.graph.to_dict(),
+            "load_mode": self.load_mode,
+            "verbose": self.verbose,
+            "function_uri": self.function_uri,
+        }
+        if self.tracking:
+            spec["tracking"] = dict(self.tracking)
+        return spec
+
+    # -- lifecycle -----------------------------------------------------------
+    def init_states(
+        self, context: GraphContext | None = None, namespace: Mapping[str, Any] | None = None
+    ) -> None:
+        """Resolve the tracker, construct every step object and compile the plan."""
+        if context is not None:
+            context.server = self
+            if not context.parameters:
+                context.parameters = self.parameters
+            self.context = context
+        ctx = self.context
+        if not ctx.name and self.function_uri:
+            ctx.name = self.function_uri.split("/")[-1].split(":")[0]
+        if not ctx.project and "/" in self.function_uri:
+            ctx.project = self.function_uri.split("/")[0]
+        ctx.verbose = self.verbose
+        ctx.root = self.graph
+        if self.tracking and ctx.tracker is None:
+            ctx.tracker = _make_tracker(self.tracking, ctx)
+        self.plan = compile_graph(self.graph, ctx, namespace, self.load_mode)
+        self.state = ServerState.READY
+
+    async def start(self) -> None:
+        """Start the tracker (called once, before the first event)."""
+        if self.state is ServerState.NEW:
+            raise NotReadyError("the server is not initialised; call init_states() first")
+        if self.state is ServerState.READY:
+            self.state = ServerState.STARTED
+            tracker = self.context.tracker
+            if tracker is not None:
+                await tracker.start()
+
+    async def close(self) -> None:
+        """Run the steps' close hooks and flush the tracker."""
+        if self.state is ServerState.CLOSED:
+            return
+        self.state = ServerState.CLOSED
+        for obj in self.plan.objects() if self.plan is not None else []:
+            close = getattr(obj, "close", None)
+            if callable(close):
+                result = close()
+                if inspect.isawaitable(result):
+                    await result
+        tracker = self.context.tracker
+        if tracker is not None:
+            await tracker.close()
+
+    # -- serving ---------------------------------------------------------------
+    async def run_async(self, event: Event) -> Response:
+        """Serve one event; raise a ServegraphError subclass on failure."""
+        if self.state is not ServerState.STARTED:
+            await self._ensure_started()
+        prepared = self._prepare(event)
+        if prepared is not None:
+            return prepared
+        assert self.plan is not None
+        if self._async:
+            result = await _engine_async(self.plan, event)
+        else:
+            result = _engine_sync(self.plan, event)
+        return _response(result)
+
+    def run(self, event: Event) -> Response:
+        """Serve one event from sync code (an async graph runs on the server's own loop)."""
+        if self.state is not ServerState.STARTED or self._async:
+            return self._loop_run(self.run_async(event))
+        prepared = self._prepare(event)
+        if prepared is not None:
+            return prepared
+        assert self.plan is not None
+        return _response(_engine_sync(self.plan, event))
+
+    def _prepare(self, event: Event) -> Response | None:
+        body = event.body
+        if body is None:
+            if event.method == "GET" and event.path in ("/", ""):
+                return Response(self.health(), content_type="application/json")
+        elif type(body) is bytes or type(body) is str:
+            if event.content_type in JSON_TYPES or (
+                event.content_type is None and body[:1] in ("{", "[", b"{", b"[")
+            ):
+                event.body = decode_body(body)
+        if self.verbose:
+            self.context.logger.info("event %s %s %s", event.id, event.method, event.path)
+        return None
+
+    def health(self) -> dict[str, Any]:
+        """The body of ``GET /``."""
+        return {"status": "ok", "name": self.context.name, "version": self.version}
+
+    async def _ensure_started(self) -> None:
+        if self.state is ServerState.CLOSED:
+            raise NotReadyError("the server is closed")
+        await self.start()
+
+    def _loop_run(self, coro: Any) -> Any:
+        loop = self._loop
+        if loop is None:
+            loop = self._loop = asyncio.new_event_loop()
+        if loop.is_running():
+            coro.close()
+            raise ServingError("run() cannot be called from the server loop; use run_async()")
+        return loop.run_until_complete(coro)
+
+    def __repr__(self) -> str:
+        return f"GraphServer(name={self.context.name!r}, engine={self.engine!r}, state={self.state.value})"
+
+
+def _response(event: Event) -> Response:
+    body = event.body
+    if isinstance(body, Response):
+        return body
+    if isinstance(body, dict | list):
+        return Response(body, 200, "application/json")
+    return Response(body, 200, event.content_type)
+
+
+def _load_graph(graph: Any) -> Any:
+    if graph is None:
+        raise GraphError("The serving spec has no 'graph'")
+    if isinstance(graph, Mapping):
+        from servegraph.graph.serialize import graph_from_dict
+
+        return graph_from_dict(dict(graph))
+    return graph
+
+
+def _make_tracker(tracking: Mapping[str, Any], context: GraphContext) -> Any:
+    from servegraph.graph.resolve import construct
+
+    target = tracking.get("class")
+    if not isinstance(target, str) or ":" not in target:
+        raise GraphError(
+            f"The 'class' of spec['tracking'] must be a 'module:Class' string. Got {target!r} instead."
+        )
+    module_path, _, class_name = target.partition(":")
+    try:
+        cls = getattr(importlib.import_module(module_path), class_name)
+    except (ImportError, AttributeError) as exc:
+        raise GraphError(f"cannot load the tracker class {target!r}: {exc}") from exc
+    args = {k: v for k, v in tracking.items() if k != "class" and v is not None}
+    return construct(cls, args, context=context)

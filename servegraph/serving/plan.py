@@ -262,11 +262,17 @@ class _Compiler:
         routes: dict[str, Route] = {}
         for key, route_step in (step.routes or {}).items():
             run, arun, route_obj = self.task(route_step, key)
-            if arun is not None:
-                raise GraphError(f"route {key!r} of router {name!r} is async; routes must be sync")
-            routes[key] = Route(key, route_obj, run)
+            routes[key] = Route(key, route_obj, run, arun)
         obj.routes = routes
         _post_init(obj, self.load_mode)
+        if any(route.arun is not None for route in routes.values()):
+            do_async = getattr(obj, "do_event_async", None)
+            if do_async is None:
+                raise GraphError(
+                    f"router {name!r} ({type(obj).__name__}) cannot run async routes "
+                    f"{sorted(k for k, r in routes.items() if r.arun is not None)}"
+                )
+            return _wrap(do_async, True, (), (), obj)
         return _wrap(obj.do_event, True, (), (), obj)
 
     def queue(self, step: Any, name: str) -> tuple[EventRunner, AsyncRunner | None, Any]:

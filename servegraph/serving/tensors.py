@@ -230,7 +230,7 @@ def parse_json(data: bytes | str) -> Any:
 
 
 def decode_infer_request(
-    body: bytes | str | Mapping[str, Any], header_length: str | int | None = None
+    body: bytes | bytearray | str | Mapping[str, Any], header_length: str | int | None = None
 ) -> InferRequest:
     """Decode a V2 inference request (JSON, or JSON + binary tensors)."""
     binary = b""
@@ -344,19 +344,14 @@ def _wants_binary(name: str, requested: Sequence[Mapping[str, Any]], default: bo
     return default
 
 
-def encode_infer_response(
-    *,
-    model_name: str,
+def encode_outputs(
     outputs: Sequence[tuple[str, Any]],
-    request_id: str | None = None,
-    model_version: str | None = None,
     requested: Sequence[Mapping[str, Any]] = (),
     parameters: Mapping[str, Any] | None = None,
-) -> tuple[bytes, int | None]:
-    """Encode a V2 inference response; return the body and the JSON header length.
+    model_name: str = "",
+) -> tuple[list[dict[str, Any]], bytes]:
+    """Encode output tensors; return their JSON entries and the binary tail (maybe empty).
 
-    The header length is None when no output is binary (the body is plain JSON);
-    otherwise send it as the ``Inference-Header-Content-Length`` response header.
     Outputs are binary when asked per output (``parameters.binary_data``) or for
     all (the request parameter ``binary_data_output``); ``requested`` names
     filter the outputs.
@@ -370,22 +365,40 @@ def encode_infer_response(
                 f"Requested output {name!r} is not produced by model {model_name!r}; "
                 f"it has {sorted(available)}."
             )
-    document: dict[str, Any] = {"model_name": model_name}
-    if model_version:
-        document["model_version"] = model_version
-    if request_id is not None:
-        document["id"] = request_id
-    encoded: list[dict[str, Any]] = []
+    entries: list[dict[str, Any]] = []
     tail: list[bytes] = []
     for name in names:
         entry, raw = encode_tensor(
             name, available[name], binary=_wants_binary(name, requested, default_binary)
         )
-        encoded.append(entry)
+        entries.append(entry)
         if raw is not None:
             tail.append(raw)
-    document["outputs"] = encoded
+    return entries, b"".join(tail)
+
+
+def encode_infer_response(
+    *,
+    model_name: str,
+    outputs: Sequence[tuple[str, Any]],
+    request_id: str | None = None,
+    model_version: str | None = None,
+    requested: Sequence[Mapping[str, Any]] = (),
+    parameters: Mapping[str, Any] | None = None,
+) -> tuple[bytes, int | None]:
+    """Encode a V2 inference response; return the body and the JSON header length.
+
+    The header length is None when no output is binary (the body is plain JSON);
+    otherwise send it as the ``Inference-Header-Content-Length`` response header.
+    """
+    entries, tail = encode_outputs(outputs, requested, parameters, model_name)
+    document: dict[str, Any] = {"model_name": model_name}
+    if model_version:
+        document["model_version"] = model_version
+    if request_id is not None:
+        document["id"] = request_id
+    document["outputs"] = entries
     head = json.dumps(document, separators=(",", ":")).encode()
-    if not tail:
+    if not any("parameters" in entry for entry in entries):
         return head, None
-    return head + b"".join(tail), len(head)
+    return head + tail, len(head)

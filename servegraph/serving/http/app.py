@@ -49,7 +49,9 @@ async def _drain(app: web.Application) -> None:
     app[LIFECYCLE_KEY].state = ServerState.DRAINING
 
 
-def create_app(server: GraphServerLike, *, max_body_size: int = DEFAULT_MAX_BODY) -> web.Application:
+def create_app(
+    server: GraphServerLike, *, max_body_size: int = DEFAULT_MAX_BODY
+) -> web.Application:
     """Build the aiohttp application serving ``server`` (an initialised GraphServer).
 
     ``max_body_size`` (bytes) bounds request bodies; a bigger one gets a 400.

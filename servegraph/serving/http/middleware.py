@@ -40,7 +40,9 @@ def _translate(exc: web.HTTPException) -> ServegraphError | None:
         return PayloadTooLargeError(f"request body is over the size limit: {exc.text}")
     if isinstance(exc, web.HTTPMethodNotAllowed):
         allowed = ", ".join(sorted(exc.allowed_methods))
-        return MethodNotAllowedError(f"method {exc.method} is not allowed here (allowed: {allowed})")
+        return MethodNotAllowedError(
+            f"method {exc.method} is not allowed here (allowed: {allowed})"
+        )
     if isinstance(exc, web.HTTPNotFound):
         return NotFoundError("no such path")
     return None

@@ -96,6 +96,11 @@ async def openapi(request: web.Request) -> web.Response:
     return web.json_response(openapi_document(__version__))
 
 
+def canonical_headers(headers: Any) -> dict[str, str]:
+    """Header names in canonical case (``Inference-Header-Content-Length``), whatever was sent."""
+    return {"-".join(part.capitalize() for part in k.split("-")): v for k, v in headers.items()}
+
+
 def _check_method(request: web.Request) -> None:
     path, method = request.path, request.method
     if path in BUILTIN_PATHS:
@@ -123,7 +128,7 @@ async def graph(request: web.Request) -> web.Response:
     event = Event(
         body=body or None,
         content_type=request.content_type if body else None,
-        headers=dict(request.headers),
+        headers=canonical_headers(request.headers),
         method=request.method,
         path=request.path,
         id=request.headers.get("x-request-id"),

@@ -118,7 +118,7 @@ async def test_graph_paths_keep_their_content_type(client: TestClient[Any, Any])
 async def test_error_statuses_are_json(
     client: TestClient[Any, Any], method: str, path: str, status: int, message: str
 ) -> None:
-    resp, body = await _get(client, method, path)
+    resp, _ = await _get(client, method, path)
     assert resp.status == status
     error = (await resp.json())["error"]
     assert message in error
@@ -178,8 +178,14 @@ async def test_openapi_document_lists_the_endpoints(client: TestClient[Any, Any]
     resp, _ = await _get(client, "GET", "/openapi.json")
     doc = await resp.json()
     assert doc["openapi"].startswith("3.")
-    for path in ("/v2/health/live", "/v2/health/ready", "/v2", "/metrics",
-                 "/v2/models/{name}/infer", "/v2/models/{name}/versions/{version}/ready"):
+    for path in (
+        "/v2/health/live",
+        "/v2/health/ready",
+        "/v2",
+        "/metrics",
+        "/v2/models/{name}/infer",
+        "/v2/models/{name}/versions/{version}/ready",
+    ):
         assert path in doc["paths"], path  # fmt: skip
     infer = doc["paths"]["/v2/models/{name}/infer"]["post"]
     assert "application/octet-stream" in infer["requestBody"]["content"]  # binary extension
@@ -220,5 +226,5 @@ async def test_graceful_shutdown_finishes_in_flight_then_closes() -> None:
 
 
 def test_bad_max_body_size_raises() -> None:
-    with pytest.raises(ConfigError, match="'max_body_size'.*Got 0"):
+    with pytest.raises(ConfigError, match=r"'max_body_size'.*Got 0"):
         create_app(FakeGraphServer(), max_body_size=0)

@@ -115,15 +115,19 @@ class MockEvent(Event):
         event_id: str | None = None,
         trigger: Any = None,
     ) -> None:
-        super().__init__(
-            body=body,
-            content_type=content_type,
-            headers=headers,
-            method=method,
-            path=path,
-            id=event_id,
-            trigger=trigger,
-        )
+        # the attributes are set here rather than through Event.__init__: this is
+        # the mock server's hot path
+        self.body = body
+        self.content_type = content_type
+        self.headers = headers if headers is not None else {}
+        self.method = method or ("POST" if body is not None else "GET")
+        self.path = path or "/"
+        self._id = event_id
+        self.key = None
+        self.time = None
+        self.trigger = trigger
+        self.error = None
+        self.origin_state = None
 
 
 class Response:

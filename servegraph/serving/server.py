@@ -25,6 +25,7 @@ from servegraph.serving.engine_async import run_async as _engine_async
 from servegraph.serving.engine_sync import run_sync as _engine_sync
 from servegraph.serving.event import Event, Response
 from servegraph.serving.plan import Plan, compile_graph
+from servegraph.serving.sync_bridge import run_coroutine
 from servegraph.serving.v2_protocol import BINARY_HEADER, decode_body
 
 JSON_TYPES = ("application/json", "text/json")
@@ -208,13 +209,18 @@ class GraphServer:
         await self.start()
 
     def _loop_run(self, coro: Any) -> Any:
+        """Run a coroutine of this server from sync code."""
         loop = self._loop
         if loop is None:
             loop = self._loop = asyncio.new_event_loop()
         if loop.is_running():
             coro.close()
             raise ServingError("run() cannot be called from the server loop; use run_async()")
-        return loop.run_until_complete(coro)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return loop.run_until_complete(coro)
+        return run_coroutine(coro)  # another loop runs in this thread (e.g. inside Nuclio)
 
     def __repr__(self) -> str:
         return f"GraphServer(name={self.context.name!r}, engine={self.engine!r}, state={self.state.value})"

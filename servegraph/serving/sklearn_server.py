@@ -1,5 +1,7 @@
 """SKLearnModelServer: serve any estimator with ``predict`` / ``predict_proba``.
 
+    fn.add_model("iris", class_name="SKLearnModelServer", model_path="s3://b/iris/model.pkl")
+
 The model file (joblib or pickle) is read from ``model_path``, a local path or
 any fsspec URL (``s3://``, ``gs://``, ``memory://``, ...); a directory is
 searched for ``model.joblib``, ``model.pkl`` or the single ``*.pkl`` /
@@ -16,7 +18,8 @@ import fsspec
 import joblib
 import numpy as np
 
-from servegraph.errors import GraphError
+from servegraph.errors import BadRequestError, GraphError
+from servegraph.serving.v2_serving import V2ModelServer
 
 MODEL_SUFFIXES = (".joblib", ".pkl", ".pickle")
 
@@ -93,3 +96,61 @@ def estimator_metadata(model: Any) -> tuple[list[dict[str, Any]], list[dict[str,
             {"name": "probabilities", "datatype": "FP64", "shape": [-1, len(np.asarray(classes))]}
         )
     return inputs, outputs
+
+
+class SKLearnModelServer(V2ModelServer):
+    """Serve a fitted estimator: ``predict`` (or ``predict_proba``) on the request's rows.
+
+    Parameters (besides V2ModelServer's):
+        model_path: joblib/pickle file or directory, local or any fsspec URL.
+        model: an estimator object (then nothing is loaded).
+        method: ``"predict"`` (default) or ``"predict_proba"``.
+
+    >>> server = SKLearnModelServer(name="iris", model=fitted_estimator)  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        context: Any = None,
+        name: str | None = None,
+        model_path: str | None = None,
+        model: Any = None,
+        method: str = "predict",
+        **kwargs: Any,
+    ) -> None:
+        if method not in ("predict", "predict_proba"):
+            raise GraphError(
+                f"The 'method' parameter of SKLearnModelServer must be 'predict' or "
+                f"'predict_proba'. Got {method!r} instead."
+            )
+        super().__init__(context=context, name=name, model_path=model_path, model=model, **kwargs)
+        self.method = method
+
+    def load(self) -> None:
+        """Load the estimator from ``model_path`` (unless ``model`` was given)."""
+        if self.model is not None:
+            return
+        if not self.model_path:
+            raise GraphError(f"SKLearnModelServer {self.name!r} needs 'model_path' or 'model'.")
+        self.model = load_estimator(self.model_path)
+
+    def predict(self, request: dict[str, Any]) -> Any:
+        """Return the estimator's predictions for ``request["inputs"]`` (rows)."""
+        try:
+            rows = np.asarray(request["inputs"])
+            return getattr(self.model, self.method)(rows)
+        except (ValueError, TypeError) as exc:
+            raise BadRequestError(
+                f"model {self.name!r} cannot {self.method} these inputs: {exc}"
+            ) from exc
+
+    def metadata(self) -> dict[str, Any]:
+        """V2 metadata with inputs/outputs read from the estimator (once loaded)."""
+        meta = super().metadata()
+        meta["platform"] = "sklearn"
+        if self.model is not None:
+            inputs, outputs = estimator_metadata(self.model)
+            if self.method == "predict_proba":
+                outputs = outputs[1:] or outputs
+            meta["inputs"], meta["outputs"] = inputs, outputs[:1]
+        return meta

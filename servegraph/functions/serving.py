@@ -1,0 +1,359 @@
+"""The serving function: a graph plus its parameters, tested in-process or deployed.
+
+    fn = servegraph.new_function("churn", kind="serving")
+    graph = fn.set_topology("flow", engine="async")
+    graph.to(name="prep", handler="prep").to("ModelRouter", name="router").respond()
+    fn.add_model("m1", class_name="MyModel", model_path="m1.pkl", router_step="router")
+    server = fn.to_mock_server()
+    server.test("/v2/models/m1/infer", body={"inputs": [[1, 2]]})
+
+``deploy_function(fn, mock=True)`` then ``fn.invoke(path, body)`` go through an
+in-process server; ``fn.export(path)`` writes the Nuclio spec and ``fn.deploy()``
+deploys it.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from servegraph.errors import DeployError, GraphError
+from servegraph.graph import FlowStep, RootFlowStep, RouterStep
+from servegraph.graph.serialize import graph_from_dict
+from servegraph.serving.mock import MockServer, create_mock_server
+
+TRACKER_CLASS = "servegraph.monitoring.tracking:StreamTracker"
+TOPOLOGIES = ("router", "flow")
+
+
+@dataclass
+class ServingSpec:
+    """What a serving function runs: the graph and its settings."""
+
+    graph: RootFlowStep | RouterStep | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    tracking: dict[str, Any] | None = None
+    load_mode: str = "sync"
+    verbose: bool = False
+
+
+class ServingFunction:
+    """A function of kind ``serving`` (see the module docstring).
+
+    Parameters:
+        name, project, tag: identity; ``uri`` is ``project/name:tag``.
+        parameters: values steps read with ``context.get_param``.
+    """
+
+    kind = "serving"
+
+    def __init__(
+        self,
+        name: str = "",
+        project: str = "",
+        tag: str = "",
+        parameters: Mapping[str, Any] | None = None,
+        env: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if kwargs:
+            raise GraphError(
+                f"ServingFunction {name!r} got unknown arguments {sorted(kwargs)}; "
+                "accepted: name, project, tag, parameters, env"
+            )
+        self.name = name
+        self.project = project
+        self.tag = tag
+        self.spec = ServingSpec(parameters=dict(parameters or {}), env=dict(env or {}))
+        self.status_address: str | None = None
+        self._mock_server: MockServer | None = None
+
+    def __repr__(self) -> str:
+        return f"ServingFunction({self.uri!r})"
+
+    @property
+    def uri(self) -> str:
+        """``project/name:tag`` (parts omitted when empty)."""
+        uri = f"{self.project}/{self.name}" if self.project else self.name
+        return f"{uri}:{self.tag}" if self.tag else uri
+
+    # -- graph ---------------------------------------------------------------
+    def set_topology(
+        self,
+        topology: str | None = None,
+        class_name: Any = None,
+        engine: str | None = None,
+        exist_ok: bool = False,
+        **class_args: Any,
+    ) -> RootFlowStep | RouterStep:
+        """Create the graph root: ``"router"`` (default) or ``"flow"``; returns it.
+
+        ``fn.set_topology("router", VotingEnsemble(vote_type="regression"))`` takes
+        a router class, name or instance; ``engine`` (flows) is ``"sync"`` or ``"async"``.
+        """
+        topology = topology or "router"
+        if topology not in TOPOLOGIES:
+            raise GraphError(
+                f"The 'topology' parameter of set_topology must be 'router' or 'flow'. "
+                f"Got {topology!r} instead."
+            )
+        current = self.spec.graph
+        if current is not None:
+            if not exist_ok:
+                raise GraphError(
+                    f"function {self.name!r} already has a {type(current).__name__} graph; "
+                    "pass exist_ok=True to keep it"
+                )
+            if (topology == "flow") == isinstance(current, FlowStep):
+                return current
+        graph: RootFlowStep | RouterStep
+        if topology == "flow":
+            if class_name is not None or class_args:
+                raise GraphError(
+                    f"set_topology('flow') takes no class_name or class arguments. "
+                    f"Got {class_name!r}, {sorted(class_args)} instead."
+                )
+            graph = RootFlowStep(engine=engine or "async")
+        else:
+            if engine is not None and engine != "sync":
+                raise GraphError(
+                    f"The 'engine' of a router topology must be 'sync' or None. Got {engine!r}."
+                )
+            graph = RouterStep(class_name=class_name, class_args=class_args)
+        self.spec.graph = graph
+        return graph
+
+    def add_model(
+        self,
+        key: str,
+        model_path: str | None = None,
+        class_name: Any = None,
+        model_url: str | None = None,
+        handler: str | None = None,
+        router_step: str | None = None,
+        child_function: str | None = None,
+        **class_args: Any,
+    ) -> Any:
+        """Add a model route (``key`` may be ``"name:version"``) to the router; returns it.
+
+        In a flow, ``router_step`` names the router (optional when there is only one).
+        """
+        if not key or not isinstance(key, str):
+            raise GraphError(f"The 'key' parameter of add_model must be a model name. Got {key!r}.")
+        if model_url is not None:
+            raise GraphError(
+                f"add_model({key!r}): remote models ('model_url') are not supported; "
+                "add a step that calls the URL instead"
+            )
+        if class_name is None and handler is None:
+            raise GraphError(f"add_model({key!r}) needs a class_name (e.g. a V2ModelServer subclass)")
+        graph = self.spec.graph if self.spec.graph is not None else self.set_topology("router")
+        router = self._router(graph, router_step, key)
+        if model_path is not None:
+            class_args["model_path"] = str(model_path)
+        return router.add_route(
+            key, class_name=class_name, handler=handler, function=child_function, **class_args
+        )
+
+    def _router(self, graph: Any, router_step: str | None, key: str) -> RouterStep:
+        if isinstance(graph, RouterStep):
+            return graph
+        routers = {
+            name: step for name, step in graph.steps.items() if isinstance(step, RouterStep)
+        }
+        if router_step is not None:
+            step = graph[router_step]
+            if not isinstance(step, RouterStep):
+                raise GraphError(
+                    f"add_model({key!r}): step {router_step!r} is a {type(step).__name__}, "
+                    "not a router"
+                )
+            return step
+        if len(routers) != 1:
+            raise GraphError(
+                f"add_model({key!r}): the flow has {len(routers)} routers {sorted(routers)}; "
+                "name one with router_step="
+            )
+        return next(iter(routers.values()))
+
+    def set_tracking(
+        self, stream_path: str | None = None, batch: int | None = None, sample: float | None = None
+    ) -> None:
+        """Log every model request to a stream (``spec.tracking``, read by the server)."""
+        if batch is not None and (not isinstance(batch, int) or batch <= 0):
+            raise GraphError(
+                f"The 'batch' parameter of set_tracking must be a positive int. Got {batch!r}."
+            )
+        if sample is not None and (not isinstance(sample, int | float) or sample <= 0):
+            raise GraphError(
+                f"The 'sample' parameter of set_tracking must be a positive number. Got {sample!r}."
+            )
+        self.spec.tracking = {
+            "class": TRACKER_CLASS,
+            "stream_path": stream_path,
+            "batch": batch,
+            "sample": sample,
+        }
+
+    def set_env(self, name: str, value: str) -> ServingFunction:
+        """Set an environment variable of the deployed function."""
+        self.spec.env[name] = str(value)
+        return self
+
+    # -- spec ------------------------------------------------------------------
+    def serving_spec(self, with_tracking: bool = True, graph_as_dict: bool = True) -> dict[str, Any]:
+        """The serving spec the server reads (``SERVING_SPEC_ENV`` in Nuclio)."""
+        graph = self._graph()
+        spec: dict[str, Any] = {
+            "version": "v2",
+            "parameters": dict(self.spec.parameters),
+            "graph": graph.to_dict() if graph_as_dict else graph,
+            "load_mode": self.spec.load_mode,
+            "verbose": self.spec.verbose,
+            "function_uri": self.uri,
+        }
+        if with_tracking and self.spec.tracking:
+            spec["tracking"] = dict(self.spec.tracking)
+        return spec
+
+    def _graph(self) -> RootFlowStep | RouterStep:
+        if self.spec.graph is None:
+            raise GraphError(f"function {self.name!r} has no graph; call set_topology() first")
+        return self.spec.graph
+
+    def to_dict(self) -> dict[str, Any]:
+        """The function as a plain dict (metadata/spec)."""
+        spec: dict[str, Any] = {
+            "graph": self.spec.graph.to_dict() if self.spec.graph is not None else None,
+            "parameters": dict(self.spec.parameters),
+            "env": dict(self.spec.env),
+            "load_mode": self.spec.load_mode,
+            "verbose": self.spec.verbose,
+        }
+        if self.spec.tracking:
+            spec["tracking"] = dict(self.spec.tracking)
+        return {
+            "kind": self.kind,
+            "metadata": {"name": self.name, "project": self.project, "tag": self.tag},
+            "spec": spec,
+        }
+
+    @classmethod
+    def from_dict(cls, struct: Mapping[str, Any]) -> ServingFunction:
+        """Rebuild a function from ``to_dict()`` output."""
+        metadata = struct.get("metadata") or {}
+        spec = struct.get("spec") or {}
+        fn = cls(
+            name=metadata.get("name", ""),
+            project=metadata.get("project", ""),
+            tag=metadata.get("tag", ""),
+            parameters=spec.get("parameters"),
+            env=spec.get("env"),
+        )
+        if spec.get("graph"):
+            fn.spec.graph = graph_from_dict(spec["graph"])
+        fn.spec.tracking = spec.get("tracking")
+        fn.spec.load_mode = spec.get("load_mode", "sync")
+        fn.spec.verbose = bool(spec.get("verbose", False))
+        return fn
+
+    def to_yaml(self, path: str | Path | None = None) -> str:
+        """The function as YAML text (written to ``path`` when given)."""
+        text = yaml.safe_dump(self.to_dict(), sort_keys=False)
+        if path is not None:
+            Path(path).write_text(text)
+        return text
+
+    # -- running ----------------------------------------------------------------
+    def to_mock_server(
+        self,
+        namespace: Mapping[str, Any] | None = None,
+        current_function: str | None = None,
+        track_models: bool = False,
+        **kwargs: Any,
+    ) -> MockServer:
+        """An in-process server for tests; class names resolve in the caller's globals.
+
+        ``track_models`` enables the function's tracking (off by default in the mock).
+        ``kwargs`` override spec fields (``parameters``, ``load_mode``, ``verbose``).
+        """
+        if namespace is None:
+            frame = inspect.currentframe()
+            caller = frame.f_back if frame is not None else None
+            namespace = caller.f_globals if caller is not None else None
+            del frame, caller
+        spec = self.serving_spec(with_tracking=track_models, graph_as_dict=False)
+        unknown = set(kwargs) - {"parameters", "load_mode", "verbose"}
+        if unknown:
+            raise GraphError(f"to_mock_server() got unknown arguments {sorted(unknown)}")
+        spec.update(kwargs)
+        return create_mock_server(
+            spec,
+            name=self.name,
+            project=self.project,
+            namespace=namespace,
+            current_function=current_function,
+        )
+
+    def invoke(
+        self,
+        path: str = "/",
+        body: Any = None,
+        method: str | None = None,
+        headers: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Send a request to the deployed function (mock deployments run in-process)."""
+        if self._mock_server is None:
+            raise DeployError(
+                f"function {self.name!r} is not deployed; call deploy_function(fn, mock=True)"
+            )
+        return self._mock_server.test(path, body, method or "", headers, **kwargs)
+
+    def export(self, path: str | Path = "function.yaml") -> str:
+        """Write the Nuclio function spec to ``path``; return the path."""
+        from servegraph.serving.nuclio_spec import build_nuclio_spec  # type: ignore[import-not-found]
+
+        spec = build_nuclio_spec(self.to_dict())
+        Path(path).write_text(yaml.safe_dump(spec, sort_keys=False))
+        return str(path)
+
+    def deploy(self, dashboard: str | None = None) -> str:
+        """Deploy to Nuclio; return the function's address."""
+        from servegraph.config import get_config
+        from servegraph.serving.nuclio_deploy import deploy  # type: ignore[import-not-found]
+        from servegraph.serving.nuclio_spec import build_nuclio_spec
+
+        address: str = deploy(build_nuclio_spec(self.to_dict()), dashboard or get_config().nuclio_dashboard)
+        self.status_address = address
+        return address
+
+
+def deploy_function(
+    function: ServingFunction,
+    mock: bool = False,
+    dashboard: str | None = None,
+    namespace: Mapping[str, Any] | None = None,
+    **kwargs: Any,
+) -> ServingFunction:
+    """Deploy a function: in-process with ``mock=True`` (then ``fn.invoke``), else to Nuclio."""
+    if not isinstance(function, ServingFunction):
+        raise DeployError(
+            f"deploy_function() needs a serving function. Got {type(function).__name__} instead."
+        )
+    if mock:
+        if namespace is None:
+            frame = inspect.currentframe()
+            caller = frame.f_back if frame is not None else None
+            namespace = caller.f_globals if caller is not None else None
+            del frame, caller
+        function._mock_server = function.to_mock_server(namespace=namespace, **kwargs)
+    else:
+        function.deploy(dashboard)
+    return function

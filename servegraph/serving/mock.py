@@ -1,0 +1,93 @@
+"""The in-process mock server: ``fn.to_mock_server()`` and ``server.test(...)``.
+
+    server = fn.to_mock_server()
+    server.test("/v2/models/m1/infer", body={"inputs": [[1, 2]]})
+    server.wait_for_completion()
+
+A failing request raises its ServegraphError unless ``silent=True``, which
+returns the error response (``{"error": ...}`` with the error's status).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from servegraph.errors import ServegraphError, ServingError
+from servegraph.serving.engine_sync import run_sync as _engine_sync
+from servegraph.serving.event import MockEvent, Response
+from servegraph.serving.server import GraphServer, ServerState, _response
+
+
+class MockServer(GraphServer):
+    """A GraphServer with MLRun's ``test()`` and ``wait_for_completion()``."""
+
+    def test(
+        self,
+        path: str = "/",
+        body: Any = None,
+        method: str = "",
+        headers: Mapping[str, Any] | None = None,
+        content_type: str | None = None,
+        silent: bool = False,
+        get_body: bool = True,
+        event_id: str | None = None,
+    ) -> Any:
+        """Send one request through the graph; return the response body (or the Response)."""
+        event = MockEvent(
+            body, content_type, dict(headers) if headers else None, method or None, path, event_id
+        )
+        try:
+            if self.state is ServerState.STARTED and not self._async:
+                prepared = self._prepare(event)
+                if prepared is None:
+                    result = _engine_sync(self.plan, event)  # type: ignore[arg-type]
+                    body = result.body
+                    if get_body and body.__class__ is not Response:
+                        return body
+                    response = _response(result)
+                else:
+                    response = prepared
+            else:
+                response = self.run(event)
+        except ServegraphError as exc:
+            if not silent:
+                raise
+            response = Response({"error": str(exc)}, exc.status_code, "application/json")
+        if response.status_code >= 400 and not silent:
+            error = ServingError(f"request failed ({response.status_code}): {response.body}")
+            error.status_code = response.status_code
+            raise error
+        return response.body if get_body else response
+
+    def wait_for_completion(self) -> None:
+        """Finish pending work: run the close hooks and flush the tracker."""
+        if self.state is not ServerState.CLOSED:
+            self._loop_run(self.close())
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.close()
+            self._loop = None
+
+
+def create_mock_server(
+    spec: Mapping[str, Any],
+    name: str = "",
+    project: str = "",
+    namespace: Mapping[str, Any] | None = None,
+    current_function: str | None = None,
+    **context_args: Any,
+) -> MockServer:
+    """Build and initialise a mock server from a serving spec (graph as object or dict)."""
+    from servegraph.serving.context import GraphContext
+
+    server = MockServer(spec)
+    context = GraphContext(
+        name=name,
+        project=project,
+        parameters=server.parameters,
+        is_mock=True,
+        **context_args,
+    )
+    context.current_function = current_function
+    server.init_states(context, namespace)
+    return server

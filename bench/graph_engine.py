@@ -104,18 +104,15 @@ def bench_async_engine(n: int) -> float:
 
 def bench_storey(n: int) -> float:
     async def many(n: int) -> None:
-        controller = (
-            storey.build_flow(
-                [
-                    storey.AsyncEmitSource(),
-                    storey.Map(lambda x: x + 1),
-                    storey.Map(lambda x: x * 2),
-                    storey.Map(lambda x: x - 1),
-                    storey.Complete(),
-                ]
-            )
-            .run()
-        )
+        controller = storey.build_flow(
+            [
+                storey.AsyncEmitSource(),
+                storey.Map(lambda x: x + 1),
+                storey.Map(lambda x: x * 2),
+                storey.Map(lambda x: x - 1),
+                storey.Complete(),
+            ]
+        ).run()
         for i in range(n):
             await controller.emit(i)
         await controller.terminate()
@@ -155,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         "inline calls (baseline)": bench_inline(n),
         "sync engine, mock test()": bench_sync_mock(n),
         "async engine, awaited 1 by 1": bench_async_engine(n),
-        f"storey 3x Map, emit+await": bench_storey(max(n // 10, 1000)),
+        "storey 3x Map, emit+await": bench_storey(max(n // 10, 1000)),
         "V2 infer via ModelRouter, test()": bench_v2_router(n),
     }
     base = results["inline calls (baseline)"]

@@ -152,7 +152,9 @@ class ServingFunction:
                 "add a step that calls the URL instead"
             )
         if class_name is None and handler is None:
-            raise GraphError(f"add_model({key!r}) needs a class_name (e.g. a V2ModelServer subclass)")
+            raise GraphError(
+                f"add_model({key!r}) needs a class_name (e.g. a V2ModelServer subclass)"
+            )
         graph = self.spec.graph if self.spec.graph is not None else self.set_topology("router")
         router = self._router(graph, router_step, key)
         if model_path is not None:
@@ -164,9 +166,7 @@ class ServingFunction:
     def _router(self, graph: Any, router_step: str | None, key: str) -> RouterStep:
         if isinstance(graph, RouterStep):
             return graph
-        routers = {
-            name: step for name, step in graph.steps.items() if isinstance(step, RouterStep)
-        }
+        routers = {name: step for name, step in graph.steps.items() if isinstance(step, RouterStep)}
         if router_step is not None:
             step = graph[router_step]
             if not isinstance(step, RouterStep):
@@ -207,7 +207,9 @@ class ServingFunction:
         return self
 
     # -- spec ------------------------------------------------------------------
-    def serving_spec(self, with_tracking: bool = True, graph_as_dict: bool = True) -> dict[str, Any]:
+    def serving_spec(
+        self, with_tracking: bool = True, graph_as_dict: bool = True
+    ) -> dict[str, Any]:
         """The serving spec the server reads (``SERVING_SPEC_ENV`` in Nuclio)."""
         graph = self._graph()
         spec: dict[str, Any] = {
@@ -330,7 +332,9 @@ class ServingFunction:
         from servegraph.serving.nuclio_deploy import deploy  # type: ignore[import-not-found]
         from servegraph.serving.nuclio_spec import build_nuclio_spec
 
-        address: str = deploy(build_nuclio_spec(self.to_dict()), dashboard or get_config().nuclio_dashboard)
+        address: str = deploy(
+            build_nuclio_spec(self.to_dict()), dashboard or get_config().nuclio_dashboard
+        )
         self.status_address = address
         return address
 

@@ -82,7 +82,9 @@ class _Walk:
                 event = merged
             node = nxt
 
-    async def branches(self, source: Node | None, nodes: tuple[Node, ...], events: list[Event]) -> None:
+    async def branches(
+        self, source: Node | None, nodes: tuple[Node, ...], events: list[Event]
+    ) -> None:
         """Run parallel branches concurrently; the first failure cancels the others."""
         try:
             async with asyncio.TaskGroup() as group:

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from servegraph.serving.errors_map import Handled, as_request_error, mark
@@ -43,7 +42,7 @@ def run_sync(plan: Plan, event: Event) -> Event:
 
 
 def fan_out(event: Event, count: int, keep_original: bool) -> list[Event]:
-    """The events for ``count`` branches: the first keeps the event unless it is kept as a result."""
+    """Events for ``count`` branches; the first is the event itself unless it is the result."""
     if count == 1 and not keep_original:
         return [event]
     first = [] if keep_original else [event]

@@ -93,7 +93,10 @@ class Event:
         return new
 
     def __repr__(self) -> str:
-        return f"Event(id={self._id!r}, path={self.path!r}, method={self.method!r}, body={self.body!r})"
+        return (
+            f"Event(id={self._id!r}, path={self.path!r}, method={self.method!r}, "
+            f"body={self.body!r})"
+        )
 
 
 class MockEvent(Event):

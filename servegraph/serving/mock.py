@@ -64,9 +64,6 @@ class MockServer(GraphServer):
         """Finish pending work: run the close hooks and flush the tracker."""
         if self.state is not ServerState.CLOSED:
             self._loop_run(self.close())
-        if self._loop is not None and not self._loop.is_closed():
-            self._loop.close()
-            self._loop = None
 
 
 def create_mock_server(

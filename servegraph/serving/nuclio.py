@@ -42,17 +42,18 @@ def read_spec() -> dict[str, Any]:
 def init_context(context: Any, namespace: Mapping[str, Any] | None = None) -> None:
     """Build the server from the spec and keep it in ``context.user_data.server``."""
     server = GraphServer(read_spec())
-    graph_context = GraphContext(logger=getattr(context, "logger", None), server=server)
+    graph_context = GraphContext(server=server)
     server.init_states(graph_context, namespace)
     context.user_data.server = server
     context.mlrun_handler = handler
 
 
 def nuclio_init_hook(context: Any, namespace: Mapping[str, Any], kind: str) -> None:
-    """MLRun's hook: initialise the server with the user's globals; set ``context.mlrun_handler``."""
+    """MLRun's hook: init the server with the user's globals; sets ``context.mlrun_handler``."""
     if kind not in KINDS:
         raise DeployError(
-            f"The 'kind' parameter of nuclio_init_hook must be one of {KINDS}. Got {kind!r} instead."
+            f"The 'kind' parameter of nuclio_init_hook must be one of {KINDS}. "
+            f"Got {kind!r} instead."
         )
     init_context(context, namespace)
 
@@ -106,7 +107,7 @@ def to_nuclio(context: Any, response: Response) -> Any:
 
 
 def _error(context: Any, exc: ServegraphError) -> Any:
-    context.logger.warning(f"request failed: {exc}")
+    context.logger.warn(f"request failed: {exc}")  # nuclio's Logger API
     return context.Response(
         headers={},
         body=json.dumps({"error": str(exc)}),

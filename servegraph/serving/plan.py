@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 from servegraph.errors import GraphError
@@ -24,7 +24,7 @@ from servegraph.serving.event import Event
 from servegraph.serving.paths import get_path, set_path, split_path
 from servegraph.serving.sync_bridge import run_coroutine
 
-AsyncRunner = Callable[[Event], Awaitable[Event]]
+AsyncRunner = Callable[[Event], Coroutine[Any, Any, Event]]
 
 
 class Node:
@@ -73,8 +73,7 @@ class Plan:
         self.has_merge = any(node.n_inlets > 1 for node in nodes)
         self.chain: tuple[Node, ...] | None = None
         linear = len(starts) == 1 and all(
-            len(node.outlets) <= 1 and node.n_inlets <= 1 and node.timeout is None
-            for node in nodes
+            len(node.outlets) <= 1 and node.n_inlets <= 1 and node.timeout is None for node in nodes
         )
         if linear and (not nodes or result is nodes[-1]):
             self.chain = self.nodes
@@ -110,6 +109,7 @@ class _Compiler:
         self.namespace = dict(namespace) if namespace is not None else None
         self.load_mode = load_mode or "sync"
         self.built: dict[int, tuple[EventRunner, AsyncRunner | None, Any]] = {}
+        self.error_handlers: set[int] = set()
 
     # -- graph structure ---------------------------------------------------
     def compile_root(self, graph: Any) -> Plan:
@@ -127,6 +127,7 @@ class _Compiler:
         for handler in handlers:
             if handler not in steps:
                 raise GraphError(f"error handler {handler!r} is not a step of the graph")
+            self.error_handlers.add(id(steps[handler]))
         starts = [
             name for name, s in steps.items() if not list(s.after or []) and name not in handlers
         ]
@@ -207,11 +208,17 @@ class _Compiler:
             return self.task(step, name)
         raise GraphError(f"step {name!r} has an unknown kind {type(step).__name__}")
 
-    def instance(self, class_name: Any, class_args: Mapping[str, Any] | None, name: str) -> Any:
+    def instance(
+        self, class_name: Any, class_args: Mapping[str, Any] | None, name: str | None
+    ) -> Any:
         if isinstance(class_name, str | type):
             cls = resolve_class(class_name, self.namespace)
             return construct(
-                cls, dict(class_args or {}), context=self.context, name=name, namespace=self.namespace
+                cls,
+                dict(class_args or {}),
+                context=self.context,
+                name=name,
+                namespace=self.namespace,
             )
         obj = class_name
         if getattr(obj, "context", False) is None:
@@ -220,7 +227,9 @@ class _Compiler:
 
     def task(self, step: Any, name: str) -> tuple[EventRunner, AsyncRunner | None, Any]:
         obj = None
-        full = bool(getattr(step, "full_event", False))
+        full_event = getattr(step, "full_event", None)
+        # an error handler gets the whole event (error, origin_state) unless told otherwise
+        full = bool(full_event) if full_event is not None else id(step) in self.error_handlers
         if step.class_name is not None:
             obj = self.instance(step.class_name, step.class_args, name)
             if step.handler:
@@ -256,7 +265,8 @@ class _Compiler:
         from servegraph.serving.routers import ModelRouter
 
         class_name = step.class_name if step.class_name is not None else ModelRouter
-        obj = self.instance(class_name, step.class_args, name)
+        # a router without a step name keeps its class default ("router", "VotingEnsemble")
+        obj = self.instance(class_name, step.class_args, step.name)
         if not hasattr(obj, "do_event"):
             raise GraphError(f"router {name!r}: {type(obj).__name__} has no do_event() method")
         routes: dict[str, Route] = {}
@@ -276,13 +286,13 @@ class _Compiler:
         return _wrap(obj.do_event, True, (), (), obj)
 
     def queue(self, step: Any, name: str) -> tuple[EventRunner, AsyncRunner | None, Any]:
+        path = getattr(step, "path", None)
+        if not path:
+            return _passthrough, None, None  # an in-process queue (MLRun): no stream
         try:
             from servegraph.streams import get_stream  # type: ignore[attr-defined]
         except ImportError as exc:
             raise GraphError(f"queue step {name!r}: streams are not available ({exc})") from exc
-        path = getattr(step, "path", None)
-        if not path:
-            raise GraphError(f"queue step {name!r} has no path")
         stream = get_stream(path)
 
         async def arun(event: Event) -> Event:
@@ -290,6 +300,10 @@ class _Compiler:
             return event
 
         return _sync_of(arun), arun, stream
+
+
+def _passthrough(event: Event) -> Event:
+    return event
 
 
 def _timeout(step: Any) -> float | None:
@@ -337,8 +351,13 @@ def _wrap(
         if full:
 
             async def arun(event: Event) -> Event:
-                result = await method(event)
-                return _as_event(event, result)
+                original = event.body
+                if input_path:
+                    event.body = get_path(original, input_path)
+                out = _as_event(event, await method(event))
+                if result_path:
+                    out.body = set_path(original, result_path, out.body)
+                return out
         else:
 
             async def arun(event: Event) -> Event:
@@ -348,7 +367,17 @@ def _wrap(
 
         return _sync_of(arun), arun, obj
 
-    if full:
+    if full and (input_path or result_path):
+
+        def run(event: Event) -> Event:
+            original = event.body
+            if input_path:
+                event.body = get_path(original, input_path)
+            out = _as_event(event, method(event))
+            if result_path:
+                out.body = set_path(original, result_path, out.body)
+            return out
+    elif full:
 
         def run(event: Event) -> Event:
             result = method(event)

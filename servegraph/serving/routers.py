@@ -21,7 +21,13 @@ from typing import Any
 from servegraph.errors import BadRequestError, GraphError, NotFoundError
 from servegraph.serving.base import Route
 from servegraph.serving.event import Event
-from servegraph.serving.v2_protocol import make_response, parse_path, parse_request
+from servegraph.serving.v2_protocol import (
+    OPERATIONS,
+    ModelPath,
+    make_response,
+    parse_path,
+    parse_request,
+)
 
 
 class BaseModelRouter:
@@ -62,9 +68,23 @@ class BaseModelRouter:
             return self._params[key]
         return self.context.get_param(key, default) if self.context is not None else default
 
+    def target(self, path: str) -> ModelPath:
+        """The parsed path; ``/v2/models/infer`` (an operation, no model) names no model."""
+        parsed = parse_path(path)
+        name = parsed.name
+        if (
+            name is not None
+            and not parsed.operation
+            and parsed.version is None
+            and name in OPERATIONS
+            and name not in self.routes
+        ):
+            return ModelPath(None, None, name)
+        return parsed
+
     def do_event(self, event: Event, *args: Any, **kwargs: Any) -> Event:
         """Dispatch the event to a route (or list the routes)."""
-        name, version, op = parse_path(event.path)
+        name, version, op = self.target(event.path)
         if name is None or name == self.name:
             if name is None and not op and event.method == "GET":
                 event.body = {"models": list(self.routes)}
@@ -280,7 +300,7 @@ class VotingEnsemble(BaseModelRouter):
         raise NotFoundError(f"VotingEnsemble {self.name!r} infers through all members")
 
     def do_event(self, event: Event, *args: Any, **kwargs: Any) -> Event:
-        name, version, op = parse_path(event.path)
+        name, version, op = self.target(event.path)
         if name is None or name == self.name:
             if name is None and not op and event.method == "GET":
                 event.body = {"models": list(self.routes)}
@@ -321,12 +341,15 @@ class VotingEnsemble(BaseModelRouter):
         if vote_type == "regression":
             total = sum(weights)
             result: list[Any] = [
-                sum(w * float(v) for w, v in zip(weights, row, strict=True)) / total
-                for row in rows
+                sum(w * float(v) for w, v in zip(weights, row, strict=True)) / total for row in rows
             ]
         else:
             result = [_weighted_majority(row, weights) for row in rows]
-        body: Any = {self.prediction_col_name: result} if self.format_response_with_col_name_flag else result
+        body: Any = (
+            {self.prediction_col_name: result}
+            if self.format_response_with_col_name_flag
+            else result
+        )
         return make_response(request.get("id") or event.id, self.name, body)
 
 

@@ -12,14 +12,14 @@ subclasses (with ``status_code``) on failure; the HTTP edge turns them into
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import importlib
 import inspect
 from collections.abc import Mapping
 from typing import Any
 
-from servegraph.errors import GraphError, NotReadyError, ServingError
+from servegraph.errors import GraphError, NotReadyError
+from servegraph.graph.validate import validate_step
 from servegraph.serving.context import GraphContext
 from servegraph.serving.engine_async import run_async as _engine_async
 from servegraph.serving.engine_sync import run_sync as _engine_sync
@@ -89,7 +89,6 @@ class GraphServer:
         default_engine = "async" if isinstance(self.graph, FlowStep) else "sync"
         self.engine: str = getattr(self.graph, "engine", None) or default_engine
         self._async = self.engine == "async"
-        self._loop: asyncio.AbstractEventLoop | None = None
 
     @classmethod
     def from_dict(cls, spec: Mapping[str, Any]) -> GraphServer:
@@ -127,6 +126,7 @@ class GraphServer:
             ctx.project = self.function_uri.split("/")[0]
         ctx.verbose = self.verbose
         ctx.root = self.graph
+        validate_step(self.graph)
         if self.tracking and ctx.tracker is None:
             ctx.tracker = _make_tracker(self.tracking, ctx)
         self.plan = compile_graph(self.graph, ctx, namespace, self.load_mode)
@@ -176,8 +176,10 @@ class GraphServer:
 
     def run(self, event: Event) -> Response:
         """Serve one event from sync code (an async graph runs on the server's own loop)."""
-        if self.state is not ServerState.STARTED or self._async:
-            return self._loop_run(self.run_async(event))
+        if self.state is not ServerState.STARTED:
+            self._start_sync()
+        if self._async:
+            return self._loop_run(self.run_async(event))  # type: ignore[no-any-return]
         prepared = self._prepare(event)
         if prepared is not None:
             return prepared
@@ -208,22 +210,21 @@ class GraphServer:
             raise NotReadyError("the server is closed")
         await self.start()
 
+    def _start_sync(self) -> None:
+        if self.state is ServerState.READY and self.context.tracker is None:
+            self.state = ServerState.STARTED
+        else:
+            self._loop_run(self._ensure_started())
+
     def _loop_run(self, coro: Any) -> Any:
-        """Run a coroutine of this server from sync code."""
-        loop = self._loop
-        if loop is None:
-            loop = self._loop = asyncio.new_event_loop()
-        if loop.is_running():
-            coro.close()
-            raise ServingError("run() cannot be called from the server loop; use run_async()")
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return loop.run_until_complete(coro)
-        return run_coroutine(coro)  # another loop runs in this thread (e.g. inside Nuclio)
+        """Run a coroutine of this server from sync code (on the shared background loop)."""
+        return run_coroutine(coro)
 
     def __repr__(self) -> str:
-        return f"GraphServer(name={self.context.name!r}, engine={self.engine!r}, state={self.state.value})"
+        return (
+            f"GraphServer(name={self.context.name!r}, engine={self.engine!r}, "
+            f"state={self.state.value})"
+        )
 
 
 def _response(event: Event) -> Response:
@@ -251,7 +252,8 @@ def _make_tracker(tracking: Mapping[str, Any], context: GraphContext) -> Any:
     target = tracking.get("class")
     if not isinstance(target, str) or ":" not in target:
         raise GraphError(
-            f"The 'class' of spec['tracking'] must be a 'module:Class' string. Got {target!r} instead."
+            "The 'class' of spec['tracking'] must be a 'module:Class' string. "
+            f"Got {target!r} instead."
         )
     module_path, _, class_name = target.partition(":")
     try:

@@ -25,14 +25,27 @@ def _background_loop() -> asyncio.AbstractEventLoop:
     with _lock:
         if _loop is None:
             loop = asyncio.new_event_loop()
-            threading.Thread(target=loop.run_forever, name="servegraph-sync-bridge", daemon=True).start()
+            threading.Thread(
+                target=loop.run_forever, name="servegraph-sync-bridge", daemon=True
+            ).start()
             _loop = loop
         return _loop
 
 
 def run_coroutine(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
-    """Run ``coro`` on the background loop and wait for its result."""
-    return asyncio.run_coroutine_threadsafe(coro, _background_loop()).result(timeout)
+    """Run ``coro`` on the background loop and wait for its result.
+
+    Raises RuntimeError when called from the background loop itself (it would deadlock).
+    """
+    loop = _background_loop()
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if running is loop:
+        coro.close()
+        raise RuntimeError("a sync step cannot wait for a coroutine on its own loop; use run_async")
+    return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout)
 
 
 def thread_pool() -> ThreadPoolExecutor:

@@ -93,7 +93,8 @@ def parse_request(body: Any) -> dict[str, Any]:
     if isinstance(body, dict):
         return parse_request(dict(body))
     raise BadRequestError(
-        f"The request body must be a JSON object with 'inputs' or a list. Got {type(body).__name__}."
+        "The request body must be a JSON object with 'inputs' or a list. "
+        f"Got {type(body).__name__}."
     )
 
 

@@ -244,7 +244,7 @@ class V2ModelServer:
 
     def _tracked(
         self, event: Event, request: dict[str, Any], op: str, tracker: Any, to_list: bool = True
-    ) -> Any:
+    ) -> dict[str, Any]:
         start = time.perf_counter()
         timestamp = datetime.now(UTC).isoformat()
         outputs: Any = []

@@ -1,0 +1,75 @@
+"""The mock server's test(): bodies, silent errors, responses, namespaces."""
+
+from __future__ import annotations
+
+import pytest
+
+from servegraph.errors import NotFoundError, ServingError
+from servegraph.graph import RootFlowStep
+from servegraph.serving.event import Response
+from servegraph.serving.mock import create_mock_server
+
+
+class LocalOnly:
+    """Resolvable only through this module's globals (the caller's namespace)."""
+
+    def do(self, x: int) -> int:
+        return -x
+
+
+def test_class_names_resolve_in_the_given_namespace(engine: str) -> None:
+    graph = RootFlowStep(engine=engine)
+    graph.to("LocalOnly", name="neg").respond()
+    server = create_mock_server({"graph": graph}, namespace=globals())
+    assert server.test(body=4) == -4
+
+
+def test_get_body_false_returns_the_response(engine: str) -> None:
+    graph = RootFlowStep(engine=engine)
+    graph.to(handler="(event * 2)", name="d").respond()
+    server = create_mock_server({"graph": graph}, name="fn", project="proj")
+    response = server.test("/", body=[1], get_body=False)
+    assert isinstance(response, Response)
+    assert (response.body, response.status_code, response.content_type) == (
+        [1, 1],
+        200,
+        "application/json",
+    )
+    assert server.context.project == "proj" and server.context.is_mock
+
+
+def test_silent_returns_the_error_response(engine: str) -> None:
+    def missing(x: int) -> int:
+        raise NotFoundError("no such thing")
+
+    graph = RootFlowStep(engine=engine)
+    graph.to(handler=missing, name="m").respond()
+    server = create_mock_server({"graph": graph})
+    assert server.test(body=1, silent=True) == {"error": "no such thing"}
+    with pytest.raises(NotFoundError):
+        server.test(body=1)
+
+
+def test_error_status_returned_by_a_step_raises_unless_silent() -> None:
+    graph = RootFlowStep(engine="sync")
+    graph.to(handler=lambda x: Response("teapot", status_code=418), name="t").respond()
+    server = create_mock_server({"graph": graph})
+    with pytest.raises(ServingError, match="418") as info:
+        server.test(body=1)
+    assert info.value.status_code == 418
+    assert server.test(body=1, silent=True) == "teapot"
+
+
+def test_event_id_method_and_headers_reach_the_steps(engine: str) -> None:
+    from servegraph.serving.event import Event
+
+    def describe(event: Event) -> Event:
+        event.body = [event.id, event.method, event.headers.get("x-a"), event.path]
+        return event
+
+    graph = RootFlowStep(engine=engine)
+    graph.to(handler=describe, name="d", full_event=True).respond()
+    server = create_mock_server({"graph": graph})
+    body = server.test("/p", body=1, method="PUT", headers={"x-a": "1"}, event_id="e-1")
+    assert body == ["e-1", "PUT", "1", "/p"]
+    server.wait_for_completion()

@@ -1,0 +1,138 @@
+"""Routers: ModelRouter, VotingEnsemble (votes, weights, executors) and SplitRouter."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from servegraph.errors import BadRequestError, GraphError, NotFoundError
+from servegraph.graph import RouterStep
+from servegraph.serving.mock import MockServer, create_mock_server
+from servegraph.serving.routers import SplitRouter, VotingEnsemble
+from tests.serving.steps import Label, Sum
+
+
+def serve(router: Any, **routes: tuple[Any, dict[str, Any]]) -> MockServer:
+    if not isinstance(router, str):
+        router.name = "ens"  # an instance keeps its own name (default: its class name)
+    step = RouterStep(class_name=router, name="ens")
+    for key, (cls, args) in routes.items():
+        step.add_route(key, class_name=cls, **args)
+    return create_mock_server({"graph": step}, namespace=globals())
+
+
+def test_model_router_routes_by_name_and_lists() -> None:
+    server = serve("ModelRouter", a=(Sum, {}), b=(Label, {"label": "x"}))
+    assert server.test("/v2/models/a/infer", {"inputs": [[1, 2]]})["outputs"] == [3]
+    assert server.test("/v2/models/b/infer", {"inputs": [[1, 2]]})["outputs"] == ["x"]
+    assert server.test("/v2/models/", method="GET") == {"models": ["a", "b"]}
+
+
+@pytest.mark.parametrize("executor_type", ["array", "thread", None])
+def test_classification_vote_with_weights(executor_type: str | None) -> None:
+    labels = {"a": (Label, {"label": 1}), "b": (Label, {"label": 2}), "c": (Label, {"label": 2})}
+    plain = serve(VotingEnsemble(vote_type="classification", executor_type=executor_type), **labels)
+    body = {"id": "r", "inputs": [[0], [0]]}
+    assert plain.test("/v2/models/ens/infer", body) == {
+        "id": "r",
+        "model_name": "ens",
+        "outputs": [2, 2],
+    }
+    weighted = serve(VotingEnsemble(vote_type="classification", weights={"a": 5}), **labels)
+    assert weighted.test("/v2/models/ens/infer", body)["outputs"] == [1, 1]
+    plain.wait_for_completion()
+
+
+def test_regression_vote_is_the_weighted_mean() -> None:
+    server = serve(
+        VotingEnsemble(vote_type="regression", weights={"a": 3, "b": 1}),
+        a=(Label, {"label": 1.0}),
+        b=(Label, {"label": 5.0}),
+    )
+    assert server.test("/v2/models/ens/infer", {"inputs": [[0]]})["outputs"] == [2.0]
+
+
+def test_vote_type_is_inferred_from_outputs() -> None:
+    floats = serve(VotingEnsemble(), a=(Label, {"label": 1.5}), b=(Label, {"label": 2.5}))
+    assert floats.test("/v2/models/infer", {"inputs": [[0]]})["outputs"] == [2.0]
+    ints = serve(
+        VotingEnsemble(), a=(Label, {"label": 3}), b=(Label, {"label": 3}), c=(Label, {"label": 4})
+    )
+    assert ints.test("/", {"inputs": [[0]]})["outputs"] == [3]
+
+
+def test_ensemble_lists_members_and_reaches_one_member() -> None:
+    server = serve(VotingEnsemble(), a=(Label, {"label": 1}), b=(Label, {"label": 2}))
+    assert server.test("/v2/models/", method="GET") == {"models": ["a", "b"]}
+    assert server.test("/v2/models/b/infer", {"inputs": [[0]]})["outputs"] == [2]
+    assert server.test("/v2/models/ens", method="GET")["name"] == "ens"
+    with pytest.raises(NotFoundError):
+        server.test("/v2/models/ens/explain", {"inputs": [[0]]})
+
+
+def test_prediction_column_format() -> None:
+    server = serve(
+        VotingEnsemble(format_response_with_col_name_flag=True, prediction_col_name="label"),
+        a=(Label, {"label": 7}),
+    )
+    assert server.test("/v2/models/ens/infer", {"inputs": [[0]]})["outputs"] == {"label": [7]}
+
+
+def test_process_executor_votes_in_worker_processes() -> None:
+    server = serve(
+        VotingEnsemble(executor_type="process", vote_type="regression"),
+        a=(Sum, {}),
+        b=(Label, {"label": 1.0}),
+    )
+    try:
+        assert server.test("/v2/models/ens/infer", {"inputs": [[1, 2]]})["outputs"] == [2.0]
+    finally:
+        server.wait_for_completion()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "parameter"),
+    [({"vote_type": "median"}, "vote_type"), ({"executor_type": "gpu"}, "executor_type")],
+)
+def test_ensemble_rejects_bad_parameters(kwargs: dict[str, Any], parameter: str) -> None:
+    with pytest.raises(GraphError, match=parameter):
+        VotingEnsemble(**kwargs)
+
+
+def test_ensemble_weights_must_name_members() -> None:
+    with pytest.raises(GraphError, match="zzz"):
+        serve(VotingEnsemble(weights={"zzz": 1}), a=(Label, {}))
+
+
+def test_split_router_sends_by_weight_and_by_path() -> None:
+    server = serve(
+        SplitRouter(weights={"stable": 3, "canary": 1}, seed=7),
+        stable=(Label, {"label": "s"}),
+        canary=(Label, {"label": "c"}),
+    )
+    answers = Counter(server.test("/", {"inputs": [[0]]})["outputs"][0] for _ in range(400))
+    assert set(answers) == {"s", "c"} and answers["s"] > answers["c"]
+    router = server.plan.nodes[0].object  # type: ignore[union-attr]
+    assert sum(router.counts.values()) == 400
+    assert server.test("/v2/models/canary/infer", {"inputs": [[0]]})["outputs"] == ["c"]
+
+
+def test_split_router_is_sticky_by_key_field() -> None:
+    server = serve(
+        SplitRouter(weights={"a": 1, "b": 1}, key_field="user"),
+        a=(Label, {"label": "a"}),
+        b=(Label, {"label": "b"}),
+    )
+    first = {u: server.test("/", {"user": u, "inputs": [[0]]})["outputs"] for u in range(20)}
+    again = {u: server.test("/", {"user": u, "inputs": [[0]]})["outputs"] for u in range(20)}
+    assert first == again and len({tuple(v) for v in first.values()}) == 2
+    with pytest.raises(BadRequestError, match="user"):
+        server.test("/", {"inputs": [[0]]})
+
+
+@pytest.mark.parametrize("weights", [{"a": -1}, {"zzz": 1}, {"a": 0}])
+def test_split_router_rejects_bad_weights(weights: dict[str, float]) -> None:
+    with pytest.raises(GraphError, match="SplitRouter"):
+        serve(SplitRouter(weights=weights), a=(Label, {}))

@@ -1,0 +1,132 @@
+"""GraphServer: spec dicts, run / run_async, health, errors, lifecycle, tracker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from servegraph.errors import BadRequestError, GraphError, NotReadyError, StepError
+from servegraph.graph import RootFlowStep
+from servegraph.serving.context import GraphContext
+from servegraph.serving.event import Event, Response
+from servegraph.serving.server import GraphServer, ServerState
+from tests.serving import steps
+from tests.serving.steps import RecordingTracker
+
+
+def flow_spec(engine: str) -> dict[str, Any]:
+    graph = RootFlowStep(engine=engine)
+    graph.to("tests.serving.steps.Inc", name="inc", by=2).to(
+        "tests.serving.steps.Double", name="double"
+    ).respond()
+    return {
+        "version": "v2",
+        "parameters": {"p": 1},
+        "graph": graph.to_dict(),
+        "load_mode": "sync",
+        "verbose": True,
+        "function_uri": "proj/fn:latest",
+    }
+
+
+async def test_server_from_a_spec_dict_runs_async(engine: str) -> None:
+    server = GraphServer(flow_spec(engine))
+    server.init_states()
+    assert (server.context.project, server.context.name) == ("proj", "fn")
+    assert server.context.get_param("p") == 1
+    response = await server.run_async(Event(body=1))
+    assert (response.body, response.status_code) == (6, 200)
+    await server.close()
+    assert server.state is ServerState.CLOSED
+
+
+def test_server_run_from_sync_code(engine: str) -> None:
+    server = GraphServer.from_dict(flow_spec(engine))
+    server.init_states()
+    assert server.run(Event(body=2)).body == 8
+    assert server.to_dict()["graph"]["steps"]["inc"]["class_args"] == {"by": 2}
+
+
+def test_health_and_json_decoding() -> None:
+    server = GraphServer(flow_spec("sync"))
+    server.init_states()
+    health = server.run(Event(method="GET", path="/"))
+    assert health.body["status"] == "ok" and health.content_type == "application/json"
+    assert server.run(Event(body=b"3", content_type="application/json")).body == 10
+    with pytest.raises(BadRequestError, match="JSON"):
+        server.run(Event(body=b"{oops", content_type="application/json"))
+
+
+def test_a_step_can_return_a_response() -> None:
+    graph = RootFlowStep(engine="sync")
+    graph.to(handler=lambda x: Response({"made": x}, status_code=201), name="r").respond()
+    server = GraphServer({"graph": graph})
+    server.init_states()
+    response = server.run(Event(body=1))
+    assert (response.status_code, response.body) == (201, {"made": 1})
+
+
+async def test_run_raises_servegraph_errors(engine: str) -> None:
+    graph = RootFlowStep(engine=engine)
+    graph.to(steps.Boom, name="b")
+    server = GraphServer({"graph": graph})
+    server.init_states()
+    with pytest.raises(StepError) as info:
+        await server.run_async(Event(body=1))
+    assert info.value.status_code == 500 and info.value.step == "b"
+
+
+async def test_close_runs_close_hooks_and_the_tracker_lifecycle() -> None:
+    steps.Closing.closed.clear()
+    RecordingTracker.instances.clear()
+    graph = RootFlowStep()
+    graph.to(steps.Closing, name="c1").to(steps.Closing, name="c2")
+    server = GraphServer(
+        {"graph": graph, "tracking": {"class": "tests.serving.steps:RecordingTracker"}}
+    )
+    server.init_states()
+    tracker = RecordingTracker.instances[-1]
+    assert server.context.tracker is tracker
+    await server.run_async(Event(body=1))
+    await server.run_async(Event(body=1))
+    assert tracker.started == 1
+    await server.close()
+    await server.close()
+    assert steps.Closing.closed == ["c1", "c2"] and tracker.closed == 1
+    with pytest.raises(NotReadyError):
+        await server.run_async(Event(body=1))
+
+
+async def test_run_before_init_is_not_ready() -> None:
+    server = GraphServer(flow_spec("async"))
+    with pytest.raises(NotReadyError, match="init_states"):
+        await server.run_async(Event(body=1))
+
+
+@pytest.mark.parametrize(
+    ("spec", "match"),
+    [
+        ({}, "graph"),
+        ({"graph": {"kind": "flow", "steps": {}}, "load_mode": "lazy"}, "load_mode"),
+        (
+            {"graph": {"kind": "flow", "steps": {}}, "tracking": {"class": "nomodule"}},
+            "tracking",
+        ),
+        (
+            {"graph": {"kind": "flow", "steps": {}}, "tracking": {"class": "no.such:Tracker"}},
+            "no.such:Tracker",
+        ),
+    ],
+)
+def test_bad_specs_raise_graph_errors(spec: dict[str, Any], match: str) -> None:
+    with pytest.raises(GraphError, match=match):
+        GraphServer(spec).init_states()
+
+
+def test_an_explicit_context_is_used() -> None:
+    context = GraphContext(name="given", project="p2")
+    server = GraphServer(flow_spec("sync"))
+    server.init_states(context=context)
+    assert server.context is context and context.server is server
+    assert context.get_param("p") == 1 and context.root is server.graph

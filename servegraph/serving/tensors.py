@@ -81,11 +81,12 @@ def is_tensor_request(body: Any) -> bool:
     if not isinstance(body, Mapping):
         return False
     inputs = body.get("inputs")
-    return (
-        isinstance(inputs, list)
-        and bool(inputs)
-        and all(isinstance(item, Mapping) and "datatype" in item for item in inputs)
-    )
+    if type(inputs) is not list or not inputs:
+        return False
+    first = inputs[0]
+    if type(first) is list or not isinstance(first, Mapping):  # MLRun rows: the fast path
+        return False
+    return all(isinstance(item, Mapping) and "datatype" in item for item in inputs)
 
 
 def numpy_dtype(datatype: str) -> np.dtype[Any]:

@@ -20,7 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from servegraph.errors import ConfigError
-from servegraph.serving.http.metrics import Metrics
+from servegraph.serving.http.metrics import Metrics, instrument_steps
 from servegraph.serving.http.middleware import METRICS_KEY, error_middleware, metrics_middleware
 from servegraph.serving.http.routes import add_routes
 from servegraph.serving.http.state import (
@@ -66,7 +66,8 @@ def create_app(
     )
     app[SERVER_KEY] = server
     app[LIFECYCLE_KEY] = Lifecycle()
-    app[METRICS_KEY] = Metrics()
+    app[METRICS_KEY] = metrics = Metrics()
+    instrument_steps(getattr(server, "plan", None), metrics)
     app[MAX_BODY_KEY] = max_body_size
     add_routes(app)
     app.cleanup_ctx.append(_lifespan)

@@ -1,11 +1,15 @@
 """Prometheus metrics of one app, in a registry of its own.
 
 Per model (the ``model`` label is the name in ``/v2/models/{name}``, ``""``
-for other paths): requests by status, errors by status, latency. Per step:
-failures (from StepError) and, when the graph reports them, step latencies.
+for other paths): requests by status, errors by status, latency. Per step
+(the graph's top-level steps, timed by :func:`instrument_steps`): latency and
+failures.
 """
 
 from __future__ import annotations
+
+from time import perf_counter
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -19,6 +23,7 @@ class Metrics:
     content_type = CONTENT_TYPE_LATEST
 
     def __init__(self) -> None:
+        self._children: dict[tuple[str, int], tuple[Any, Any, Any]] = {}
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             "servegraph_requests",
@@ -55,11 +60,19 @@ class Metrics:
 
     def observe(self, model: str, status: int, seconds: float) -> None:
         """Record one served request."""
-        code = str(status)
-        self.requests.labels(model, code).inc()
-        if status >= 400:
-            self.errors.labels(model, code).inc()
-        self.latency.labels(model).observe(seconds)
+        children = self._children.get((model, status))
+        if children is None:
+            code = str(status)
+            children = self._children[(model, status)] = (
+                self.requests.labels(model, code),
+                self.errors.labels(model, code) if status >= 400 else None,
+                self.latency.labels(model),
+            )
+        requests, errors, latency = children
+        requests.inc()
+        if errors is not None:
+            errors.inc()
+        latency.observe(seconds)
 
     def observe_step(self, step: str, seconds: float, failed: bool = False) -> None:
         """Record one step execution (a hook the graph engine may call)."""
@@ -69,3 +82,52 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+def instrument_steps(plan: Any, metrics: Metrics) -> int:
+    """Time every top-level step of a compiled plan (a GraphServer's ``plan``).
+
+    Wraps each node's sync and async runners; returns how many were wrapped.
+    A step that raises is counted as a step error by its own name.
+    """
+    count = 0
+    for node in getattr(plan, "nodes", ()):
+        node.run = _timed(node.name, node.run, metrics)
+        if node.arun is not None:
+            node.arun = _atimed(node.name, node.arun, metrics)
+        count += 1
+    return count
+
+
+def _timed(name: str, run: Any, metrics: Metrics) -> Any:
+    latency = metrics.step_latency.labels(name)
+    errors = metrics.step_errors.labels(name)
+
+    def timed(event: Any) -> Any:
+        start = perf_counter()
+        try:
+            return run(event)
+        except Exception:
+            errors.inc()
+            raise
+        finally:
+            latency.observe(perf_counter() - start)
+
+    return timed
+
+
+def _atimed(name: str, arun: Any, metrics: Metrics) -> Any:
+    latency = metrics.step_latency.labels(name)
+    errors = metrics.step_errors.labels(name)
+
+    async def timed(event: Any) -> Any:
+        start = perf_counter()
+        try:
+            return await arun(event)
+        except Exception:
+            errors.inc()
+            raise
+        finally:
+            latency.observe(perf_counter() - start)
+
+    return timed

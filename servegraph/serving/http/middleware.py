@@ -19,7 +19,6 @@ from servegraph.errors import (
     NotFoundError,
     PayloadTooLargeError,
     ServegraphError,
-    StepError,
 )
 from servegraph.serving.http.metrics import Metrics
 from servegraph.serving.v2_protocol import parse_path
@@ -54,8 +53,6 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except ServegraphError as exc:
-        if isinstance(exc, StepError):
-            request.app[METRICS_KEY].step_errors.labels(exc.step).inc()
         if exc.status_code >= 500:
             logger.warning("%s %s failed: %s", request.method, request.path, exc)
         return error_response(exc.status_code, str(exc))

@@ -39,9 +39,12 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
+_ENCODER = json.JSONEncoder(default=_json_default, separators=(",", ":"))
+
+
 def dump_json(body: Any) -> bytes:
     """Encode a response body as JSON (numpy arrays and scalars included)."""
-    return json.dumps(body, default=_json_default, separators=(",", ":")).encode()
+    return _ENCODER.encode(body).encode()
 
 
 def to_http(response: Response) -> web.Response:

@@ -162,7 +162,6 @@ async def test_metrics_count_requests_errors_and_latency(client: TestClient[Any,
     assert 'servegraph_requests_total{model="m",status="200"} 1.0' in text
     assert 'servegraph_errors_total{model="",status="404"} 1.0' in text
     assert 'servegraph_errors_total{model="",status="500"} 1.0' in text
-    assert 'servegraph_step_errors_total{step="model"} 1.0' in text
     assert 'servegraph_request_latency_seconds_count{model="m"} 1.0' in text
 
 

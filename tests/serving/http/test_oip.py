@@ -251,3 +251,34 @@ async def test_batching_over_http_coalesces_concurrent_requests(model_file: Path
     ]
     assert sum(calls) == 64 and max(calls) <= 16
     assert len(calls) < 64 // 2  # far fewer predict calls than requests
+
+
+def _maybe_fail(body: Any) -> Any:
+    if body.get("fail"):
+        raise ValueError("asked to fail")
+    return body
+
+
+async def test_metrics_per_model_and_per_step(model_file: Path) -> None:
+    async with TestClient(TestServer(create_app(router_server(model_file)))) as client:
+        await _call(client, "POST", "/v2/models/iris/infer", json={"inputs": ROWS})
+        await _call(client, "POST", "/v2/models/echo/infer", json={"inputs": [[0]]})
+        text = await (await _call(client, "GET", "/metrics")).text()
+    assert 'servegraph_requests_total{model="iris",status="200"} 1.0' in text
+    assert 'servegraph_errors_total{model="echo",status="500"} 1.0' in text
+    assert 'servegraph_request_latency_seconds_count{model="iris"} 1.0' in text
+    assert 'servegraph_step_latency_seconds_count{step="router"} 2.0' in text
+    assert 'servegraph_step_errors_total{step="router"} 1.0' in text
+
+    fn = servegraph.new_function("steps-fn", kind="serving")
+    graph = fn.set_topology("flow", engine="async")
+    graph.to(name="check", handler="_maybe_fail").to(name="inc", handler="_maybe_fail").respond()
+    server = GraphServer(fn.serving_spec(graph_as_dict=False))
+    server.init_states(namespace=globals())
+    async with TestClient(TestServer(create_app(server))) as client:
+        assert (await _call(client, "POST", "/", json={"a": 1})).status == 200
+        assert (await _call(client, "POST", "/", json={"fail": 1})).status == 500
+        text = await (await _call(client, "GET", "/metrics")).text()
+    assert 'servegraph_step_latency_seconds_count{step="check"} 2.0' in text
+    assert 'servegraph_step_latency_seconds_count{step="inc"} 1.0' in text
+    assert 'servegraph_step_errors_total{step="check"} 1.0' in text

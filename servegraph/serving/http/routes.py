@@ -78,6 +78,11 @@ async def ready(request: web.Request) -> web.Response:
     lifecycle = request.app[LIFECYCLE_KEY]
     if not lifecycle.ready:
         raise NotReadyError(f"server is {lifecycle.state.value}")
+    plan = getattr(request.app[SERVER_KEY], "plan", None)
+    if plan is not None:  # models loading in the background (load_mode="async")
+        loading = [o.name for o in plan.objects() if getattr(o, "ready", True) is False]
+        if loading:
+            raise NotReadyError(f"models not ready yet: {sorted(loading)}")
     return web.json_response({"ready": True})
 
 

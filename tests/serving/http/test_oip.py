@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -282,3 +283,44 @@ async def test_metrics_per_model_and_per_step(model_file: Path) -> None:
     assert 'servegraph_step_latency_seconds_count{step="check"} 2.0' in text
     assert 'servegraph_step_latency_seconds_count{step="inc"} 1.0' in text
     assert 'servegraph_step_errors_total{step="check"} 1.0' in text
+
+
+class SlowLoading(V2ModelServer):
+    """Loads (in the background with load_mode="async") when the test says so."""
+
+    gate = threading.Event()
+
+    def load(self) -> None:
+        if not SlowLoading.gate.wait(10):
+            raise TimeoutError("gate never opened")
+
+    def predict(self, request: dict[str, Any]) -> Any:
+        return request["inputs"]
+
+
+async def test_server_ready_waits_for_models_loading_in_the_background() -> None:
+    fn = servegraph.new_function("slow-fn", kind="serving")
+    fn.set_topology("router")
+    fn.add_model("slow", class_name=SlowLoading)
+    spec = fn.serving_spec(graph_as_dict=False) | {"load_mode": "async"}
+    server = GraphServer(spec)
+    server.init_states(namespace=globals())
+    async with TestClient(TestServer(create_app(server))) as client:
+        resp = await _call(client, "GET", "/v2/health/ready")
+        assert resp.status == 503 and "slow" in (await resp.json())["error"]
+        SlowLoading.gate.set()
+        for _ in range(100):
+            resp = await _call(client, "GET", "/v2/health/ready")
+            if resp.status == 200:
+                break
+            await asyncio.sleep(0.02)
+        assert resp.status == 200
+
+
+async def test_fn_to_server_embeds_the_function() -> None:
+    fn = servegraph.new_function("embed-fn", kind="serving")
+    fn.set_topology("router")
+    fn.add_model("echo", class_name="EchoModel")
+    async with TestClient(TestServer(fn.to_server())) as client:
+        resp = await _call(client, "POST", "/v2/models/echo/infer", json={"inputs": [[1]]})
+        assert (await resp.json())["outputs"] == [[1]]

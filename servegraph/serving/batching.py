@@ -101,8 +101,6 @@ class Batcher:
             raise NotReadyError(f"{self.name} is closed")
         if len(rows) == 0:
             return []
-        self._ensure_worker()
-        assert self._wakeup is not None
         loop = asyncio.get_running_loop()
         size = self.max_batch_size
         parts = [
@@ -110,6 +108,8 @@ class Batcher:
             for start in range(0, len(rows), size)
         ]
         self._pending.extend(parts)
+        self._ensure_worker()
+        assert self._wakeup is not None
         self._wakeup.set()
         try:
             chunks = await asyncio.gather(*(part.future for part in parts))
@@ -124,12 +124,15 @@ class Batcher:
         return results
 
     def _ensure_worker(self) -> None:
+        """Start the worker task if it is not running on this loop."""
         loop = asyncio.get_running_loop()
         if self._worker is not None and self._loop is loop and not self._worker.done():
             return
         self._loop = loop
         self._wakeup = asyncio.Event()
-        self._pending = deque(p for p in self._pending if not p.future.done())
+        self._pending = deque(
+            p for p in self._pending if not p.future.done() and p.future.get_loop() is loop
+        )
         self._worker = loop.create_task(self._run(), name=f"{self.name}-worker")
 
     def _take_batch(self) -> list[_Part]:
@@ -150,11 +153,14 @@ class Batcher:
         return sum(len(p.rows) for p in self._pending if not p.future.done())
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         try:
             await self._loop_batches()
-        finally:  # never leave a request waiting on a dead worker
-            self._fail(list(self._pending), NotReadyError(f"{self.name} stopped"))
-            self._pending.clear()
+        finally:  # never leave a request of this loop waiting on a dead worker
+            mine = [p for p in self._pending if p.future.get_loop() is loop]
+            if mine:
+                self._fail(mine, NotReadyError(f"{self.name} stopped"))
+                self._pending = deque(p for p in self._pending if p.future.get_loop() is not loop)
 
     async def _loop_batches(self) -> None:
         assert self._wakeup is not None
@@ -162,9 +168,7 @@ class Batcher:
         loop = asyncio.get_running_loop()
         while True:
             if not self._pending:
-                wakeup.clear()
-                await wakeup.wait()
-                continue
+                return  # idle: the next submit starts a new worker (none left pending at exit)
             deadline = loop.time() + self.max_batch_wait_ms / 1000
             await asyncio.sleep(0)  # let requests that are already running enqueue
             while self._live_rows() < self.max_batch_size:

@@ -12,8 +12,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+import servegraph
 from servegraph.errors import GraphError, NotReadyError, ServingError
 from servegraph.serving.batching import Batcher
+from servegraph.serving.v2_serving import V2ModelServer
 
 TIMEOUT = 5.0
 
@@ -172,3 +174,47 @@ async def test_empty_request_returns_immediately() -> None:
 def test_bad_parameters_raise_naming_them(kwargs: dict[str, Any], match: str) -> None:
     with pytest.raises(GraphError, match=match):
         Batcher(lambda rows: rows, **kwargs)
+
+
+def test_the_worker_stops_when_idle_and_the_batcher_works_across_loops() -> None:
+    model = FakeModel()
+    batcher = Batcher(model.predict, max_batch_size=4, max_batch_wait_ms=1)
+
+    async def once(value: int) -> list[Any]:
+        result = await _within(batcher.submit([value]))
+        for _ in range(100):  # the worker returns once the queue is empty
+            if batcher._worker is None or batcher._worker.done():
+                break
+            await asyncio.sleep(0.01)
+        assert batcher._worker is not None and batcher._worker.done()
+        return result
+
+    assert asyncio.run(once(1)) == [2]
+    assert asyncio.run(once(2)) == [4]  # a new event loop, same batcher
+
+
+class Summer(V2ModelServer):
+    """Sums each row; counts predict calls."""
+
+    calls = 0
+
+    def predict(self, request: dict[str, Any]) -> Any:
+        Summer.calls += 1
+        return [sum(row) for row in request["inputs"]]
+
+
+def test_a_batching_model_in_the_mock_server() -> None:
+    fn = servegraph.new_function("batch-fn", kind="serving")
+    fn.set_topology("router")
+    fn.add_model("sum", class_name=Summer, max_batch_size=2, max_batch_wait_ms=1)
+    server = fn.to_mock_server()
+    body = server.test("/v2/models/sum/infer", body={"inputs": [[1, 2], [3, 4], [5, 6]]})
+    assert body["outputs"] == [3, 7, 11]
+    assert Summer.calls == 2  # 3 rows, at most 2 per predict call
+    assert server.test("/v2/models/sum", method="GET")["name"] == "sum"
+    asyncio.run(server.close())
+
+
+def test_max_batch_wait_ms_alone_is_a_mistake() -> None:
+    with pytest.raises(GraphError, match="'max_batch_wait_ms' needs 'max_batch_size'"):
+        Summer(name="s", max_batch_wait_ms=5)

@@ -21,7 +21,7 @@ from aiohttp import web
 
 from servegraph.errors import ConfigError
 from servegraph.serving.http.metrics import Metrics, instrument_steps
-from servegraph.serving.http.middleware import METRICS_KEY, error_middleware, metrics_middleware
+from servegraph.serving.http.middleware import METRICS_KEY, edge_middleware
 from servegraph.serving.http.routes import add_routes
 from servegraph.serving.http.state import (
     LIFECYCLE_KEY,
@@ -61,9 +61,7 @@ def create_app(
             f"The 'max_body_size' parameter of create_app must be a positive int. "
             f"Got {max_body_size!r} instead."
         )
-    app = web.Application(
-        client_max_size=max_body_size, middlewares=[metrics_middleware, error_middleware]
-    )
+    app = web.Application(client_max_size=max_body_size, middlewares=[edge_middleware])
     app[SERVER_KEY] = server
     app[LIFECYCLE_KEY] = Lifecycle()
     app[METRICS_KEY] = metrics = Metrics()

@@ -1,4 +1,4 @@
-"""Middlewares: ServegraphError -> ``{"error": ...}`` JSON, and per-request metrics.
+"""The edge middleware: ServegraphError -> ``{"error": ...}`` JSON, and per-request metrics.
 
 Statuses come from the error class (``status_code``) only here, at the edge.
 aiohttp's own HTTP errors (no route, wrong method, body too large) get the
@@ -47,25 +47,19 @@ def _translate(exc: web.HTTPException) -> ServegraphError | None:
     return None
 
 
-@web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Turn errors into JSON responses with the status of their class."""
-    try:
-        return await handler(request)
-    except ServegraphError as exc:
+def _error(request: web.Request, exc: BaseException) -> web.Response:
+    """The JSON error response for an exception raised while handling ``request``."""
+    if isinstance(exc, ServegraphError):
         if exc.status_code >= 500:
             logger.warning("%s %s failed: %s", request.method, request.path, exc)
         return error_response(exc.status_code, str(exc))
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
+    if isinstance(exc, web.HTTPException):
         ours = _translate(exc)
         if ours is None:
             return error_response(exc.status, exc.reason)
         return error_response(ours.status_code, f"{request.path}: {ours}")
-    except Exception:
-        logger.exception("unexpected error serving %s %s", request.method, request.path)
-        return error_response(500, "internal server error")
+    logger.error("unexpected error serving %s %s", request.method, request.path, exc_info=exc)
+    return error_response(500, "internal server error")
 
 
 def model_label(path: str, status: int) -> str:
@@ -77,10 +71,17 @@ def model_label(path: str, status: int) -> str:
 
 
 @web.middleware
-async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Count and time every request (outermost, so errors are counted with their status)."""
+async def edge_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn errors into JSON responses (status from their class), then count and time."""
     start = time.perf_counter()
-    response = await handler(request)
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        response = _error(request, exc)
+    except Exception as exc:
+        response = _error(request, exc)
     if request.path != "/metrics":
         request.app[METRICS_KEY].observe(
             model_label(request.path, response.status),

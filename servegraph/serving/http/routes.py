@@ -19,7 +19,7 @@ from servegraph.serving.event import Event, Response
 from servegraph.serving.http.middleware import METRICS_KEY
 from servegraph.serving.http.openapi import openapi_document
 from servegraph.serving.http.state import LIFECYCLE_KEY, MAX_BODY_KEY, SERVER_KEY
-from servegraph.serving.v2_protocol import parse_path
+from servegraph.serving.v2_protocol import BINARY_HEADER, parse_path
 
 SERVER_NAME = "servegraph"
 EXTENSIONS = ["binary_tensor_data"]
@@ -104,9 +104,13 @@ async def openapi(request: web.Request) -> web.Response:
     return web.json_response(openapi_document(__version__))
 
 
-def canonical_headers(headers: Any) -> dict[str, str]:
-    """Header names in canonical case (``Inference-Header-Content-Length``), whatever was sent."""
-    return {"-".join(part.capitalize() for part in k.split("-")): v for k, v in headers.items()}
+def event_headers(headers: Any) -> dict[str, str]:
+    """The request headers as a dict; the binary-tensor header under its canonical name."""
+    result = dict(headers)
+    length = headers.get(BINARY_HEADER)  # case-insensitive lookup
+    if length is not None:
+        result[BINARY_HEADER] = length
+    return result
 
 
 def _check_method(request: web.Request) -> None:
@@ -136,7 +140,7 @@ async def graph(request: web.Request) -> web.Response:
     event = Event(
         body=body or None,
         content_type=request.content_type if body else None,
-        headers=canonical_headers(request.headers),
+        headers=event_headers(request.headers),
         method=request.method,
         path=request.path,
         id=request.headers.get("x-request-id"),

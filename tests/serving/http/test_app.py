@@ -148,7 +148,7 @@ async def test_event_carries_method_path_headers_and_request_id() -> None:
     event = fake.events[0]
     assert (event.method, event.path, event.id, event.body) == ("POST", "/json", "r-9", b"{}")
     assert event.content_type == "application/json"
-    assert event.headers["X-Request-Id"] == "r-9"
+    assert {k.lower(): v for k, v in event.headers.items()}["x-request-id"] == "r-9"
     assert fake.closed  # the app's cleanup closed the graph
 
 
@@ -227,3 +227,11 @@ async def test_graceful_shutdown_finishes_in_flight_then_closes() -> None:
 def test_bad_max_body_size_raises() -> None:
     with pytest.raises(ConfigError, match=r"'max_body_size'.*Got 0"):
         create_app(FakeGraphServer(), max_body_size=0)
+
+
+async def test_the_binary_tensor_header_reaches_the_graph_under_its_canonical_name() -> None:
+    fake = FakeGraphServer()
+    async with TestClient(TestServer(create_app(fake))) as client:
+        await _get(client, "POST", "/json", data=b"{}", headers={
+            "inference-header-content-length": "2"})  # fmt: skip
+    assert fake.events[0].headers["Inference-Header-Content-Length"] == "2"

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -43,6 +44,15 @@ class _Part:
 
     rows: Sequence[Any]
     future: asyncio.Future[list[Any]] = field(repr=False)
+
+
+@dataclass
+class _Queue:
+    """The pending parts and the worker of one event loop."""
+
+    pending: deque[_Part] = field(default_factory=deque)
+    wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    worker: asyncio.Task[None] | None = None
 
 
 def concat_rows(chunks: Sequence[Sequence[Any]]) -> Any:
@@ -89,10 +99,10 @@ class Batcher:
         self.max_batch_wait_ms = float(max_batch_wait_ms)
         self.name = name
         self.batches = 0  # number of predict calls made
-        self._pending: deque[_Part] = deque()
-        self._wakeup: asyncio.Event | None = None
-        self._worker: asyncio.Task[None] | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        # one queue and worker per event loop (a loop's state is only touched on its thread)
+        self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Queue] = (
+            weakref.WeakKeyDictionary()
+        )
         self._closed = False
 
     async def submit(self, rows: Sequence[Any]) -> list[Any]:
@@ -102,15 +112,18 @@ class Batcher:
         if len(rows) == 0:
             return []
         loop = asyncio.get_running_loop()
+        queue = self._queues.get(loop)
+        if queue is None:
+            queue = self._queues[loop] = _Queue()
         size = self.max_batch_size
         parts = [
             _Part(rows[start : start + size], loop.create_future())
             for start in range(0, len(rows), size)
         ]
-        self._pending.extend(parts)
-        self._ensure_worker()
-        assert self._wakeup is not None
-        self._wakeup.set()
+        queue.pending.extend(parts)
+        if queue.worker is None or queue.worker.done():
+            queue.worker = loop.create_task(self._run(queue), name=f"{self.name}-worker")
+        queue.wakeup.set()
         try:
             chunks = await asyncio.gather(*(part.future for part in parts))
         except BaseException:
@@ -123,55 +136,34 @@ class Batcher:
             results.extend(chunk)
         return results
 
-    def _ensure_worker(self) -> None:
-        """Start the worker task if it is not running on this loop."""
-        loop = asyncio.get_running_loop()
-        if self._worker is not None and self._loop is loop and not self._worker.done():
-            return
-        self._loop = loop
-        self._wakeup = asyncio.Event()
-        self._pending = deque(
-            p for p in self._pending if not p.future.done() and p.future.get_loop() is loop
-        )
-        self._worker = loop.create_task(self._run(), name=f"{self.name}-worker")
-
-    def _take_batch(self) -> list[_Part]:
+    def _take_batch(self, pending: deque[_Part]) -> list[_Part]:
         batch: list[_Part] = []
         rows = 0
-        while self._pending:
-            part = self._pending[0]
+        while pending:
+            part = pending[0]
             if part.future.done():  # cancelled while waiting
-                self._pending.popleft()
+                pending.popleft()
                 continue
             if rows + len(part.rows) > self.max_batch_size:
                 break
-            batch.append(self._pending.popleft())
+            batch.append(pending.popleft())
             rows += len(part.rows)
         return batch
 
-    def _live_rows(self) -> int:
-        return sum(len(p.rows) for p in self._pending if not p.future.done())
-
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
+    async def _run(self, queue: _Queue) -> None:
         try:
-            await self._loop_batches()
-        finally:  # never leave a request of this loop waiting on a dead worker
-            mine = [p for p in self._pending if p.future.get_loop() is loop]
-            if mine:
-                self._fail(mine, NotReadyError(f"{self.name} stopped"))
-                self._pending = deque(p for p in self._pending if p.future.get_loop() is not loop)
+            await self._loop_batches(queue)
+        finally:  # never leave a request waiting on a dead worker
+            self._fail(list(queue.pending), NotReadyError(f"{self.name} stopped"))
+            queue.pending.clear()
 
-    async def _loop_batches(self) -> None:
-        assert self._wakeup is not None
-        wakeup = self._wakeup
+    async def _loop_batches(self, queue: _Queue) -> None:
+        pending, wakeup = queue.pending, queue.wakeup
         loop = asyncio.get_running_loop()
-        while True:
-            if not self._pending:
-                return  # idle: the next submit starts a new worker (none left pending at exit)
+        while pending:  # idle: return; the next submit starts a new worker
             deadline = loop.time() + self.max_batch_wait_ms / 1000
             await asyncio.sleep(0)  # let requests that are already running enqueue
-            while self._live_rows() < self.max_batch_size:
+            while sum(len(p.rows) for p in pending if not p.future.done()) < self.max_batch_size:
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     break
@@ -180,7 +172,7 @@ class Batcher:
                     await asyncio.wait_for(wakeup.wait(), remaining)
                 except TimeoutError:
                     break
-            batch = self._take_batch()
+            batch = self._take_batch(pending)
             if batch:
                 await self._execute(batch)
 
@@ -221,14 +213,18 @@ class Batcher:
                 part.future.set_exception(exc)
 
     async def close(self) -> None:
-        """Stop the worker; requests still waiting fail with NotReadyError."""
+        """Stop the workers; requests still waiting fail with NotReadyError."""
         self._closed = True
-        worker, self._worker = self._worker, None
-        if worker is not None and not worker.done():
-            worker.cancel()
-            try:
-                await worker
-            except asyncio.CancelledError:
-                pass
-        self._fail(list(self._pending), NotReadyError(f"{self.name} is closed"))
-        self._pending.clear()
+        current = asyncio.get_running_loop()
+        for loop, queue in list(self._queues.items()):
+            worker = queue.worker
+            if worker is None or worker.done():
+                continue
+            if loop is current:
+                worker.cancel()
+                try:
+                    await worker
+                except asyncio.CancelledError:
+                    pass
+            elif not loop.is_closed():
+                loop.call_soon_threadsafe(worker.cancel)  # its finally fails the waiting

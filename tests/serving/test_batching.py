@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -182,15 +183,33 @@ def test_the_worker_stops_when_idle_and_the_batcher_works_across_loops() -> None
 
     async def once(value: int) -> list[Any]:
         result = await _within(batcher.submit([value]))
+        worker = batcher._queues[asyncio.get_running_loop()].worker
         for _ in range(100):  # the worker returns once the queue is empty
-            if batcher._worker is None or batcher._worker.done():
+            if worker is None or worker.done():
                 break
             await asyncio.sleep(0.01)
-        assert batcher._worker is not None and batcher._worker.done()
+        assert worker is not None and worker.done()
         return result
 
     assert asyncio.run(once(1)) == [2]
     assert asyncio.run(once(2)) == [4]  # a new event loop, same batcher
+
+
+def test_two_loops_in_two_threads_use_one_batcher_concurrently() -> None:
+    model = FakeModel()
+    batcher = Batcher(model.predict, max_batch_size=8, max_batch_wait_ms=5)
+
+    async def many(base: int) -> list[list[Any]]:
+        calls = (batcher.submit([base + i]) for i in range(20))
+        results: list[list[Any]] = await _within(asyncio.gather(*calls))
+        return results
+
+    with ThreadPoolExecutor(2) as pool:
+        futures = [pool.submit(asyncio.run, many(base)) for base in (0, 100)]
+        first, second = (f.result(timeout=TIMEOUT) for f in futures)
+    assert first == [[2 * i] for i in range(20)]
+    assert second == [[2 * (100 + i)] for i in range(20)]
+    assert all(len(batch) <= 8 for batch in model.batches)
 
 
 class Summer(V2ModelServer):

@@ -361,16 +361,33 @@ class ServingFunction:
 
 def deploy_function(
     function: ServingFunction,
+    models: list[dict[str, Any]] | None = None,
+    env: Mapping[str, str] | None = None,
     mock: bool = False,
     dashboard: str | None = None,
     namespace: Mapping[str, Any] | None = None,
     **kwargs: Any,
 ) -> ServingFunction:
-    """Deploy a function: in-process with ``mock=True`` (then ``fn.invoke``), else to Nuclio."""
+    """Deploy a function: in-process with ``mock=True`` (then ``fn.invoke``), else to Nuclio.
+
+    ``models`` is a list of ``add_model`` keyword dicts (``{"key": ..., "class_name": ...}``)
+    and ``env`` environment variables, both applied first (MLRun's signature)::
+
+        deploy_function(fn, models=[{"key": "m1", "class_name": "MyModel"}], mock=True)
+    """
     if not isinstance(function, ServingFunction):
         raise DeployError(
             f"deploy_function() needs a serving function. Got {type(function).__name__} instead."
         )
+    for model in models or []:
+        if not isinstance(model, Mapping) or "key" not in model:
+            raise DeployError(
+                f"Each entry of the 'models' parameter of deploy_function must be a dict "
+                f"with a 'key'. Got {model!r} instead."
+            )
+        function.add_model(**model)
+    for name, value in (env or {}).items():
+        function.set_env(name, value)
     if mock:
         if namespace is None:
             frame = inspect.currentframe()

@@ -79,7 +79,14 @@ class BaseStep:
     kind: ClassVar[str] = "step"
     default_shape: ClassVar[str] = "ellipse"
     # fields of the dict form, in output order ("kind" is always first)
-    _dict_fields: ClassVar[tuple[str, ...]] = ("kind", "comment", "after", "shape", "on_error")
+    _dict_fields: ClassVar[tuple[str, ...]] = (
+        "kind",
+        "comment",
+        "after",
+        "shape",
+        "on_error",
+        "responder",
+    )
     # other spellings of the kind accepted by from_dict (MLRun's root flow is "root")
     _kind_aliases: ClassVar[tuple[str, ...]] = ()
 
@@ -232,10 +239,13 @@ class BaseStep:
 
             graph.to(name="parse", handler="parse").error_handler("catcher", handler="log_it")
         """
+        from servegraph.graph.error_handler import attach_error_handler
+
         flow = cast("FlowStep", self) if self._is_flow() else self._flow()
         if flow is None:
             raise GraphError(f"{self._where()}: error_handler() needs a step inside a flow")
-        self.on_error = flow._attach_error_handler(
+        self.on_error = attach_error_handler(
+            flow,
             self,
             name,
             class_name,

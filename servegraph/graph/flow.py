@@ -13,11 +13,13 @@ insert), ``respond()`` and ``error_handler()``::
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any, ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar, Self
 
 from servegraph.errors import GraphError
+from servegraph.graph import topology
 from servegraph.graph.base import BaseStep, Handler
+from servegraph.graph.mlrun_compat import split_error_steps
 from servegraph.graph.params import step_from_params
 from servegraph.graph.stepdict import StepDict
 
@@ -120,17 +122,6 @@ class FlowStep(BaseStep):
     def __contains__(self, name: object) -> bool:
         return name in self._steps
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._steps)
-
-    def keys(self) -> list[str]:
-        """Step names in insertion order."""
-        return list(self._steps)
-
-    def values(self) -> list[BaseStep]:
-        """Steps in insertion order."""
-        return list(self._steps.values())
-
     def get_children(self) -> list[BaseStep]:
         return list(self._steps.values())
 
@@ -143,16 +134,26 @@ class FlowStep(BaseStep):
         return self._last_added
 
     def path_to_step(self, path: str) -> BaseStep:
-        """Look a step up by dotted path through nested flows and routers."""
+        """Look a step up by dotted path through nested flows and routers
+        (``"sub.router.m1"``); names that contain dots themselves still match."""
         step: BaseStep = self
-        for part in path.split("."):
-            children = {child.name: child for child in step.get_children()}
-            if part not in children:
+        rest = path
+        while rest:
+            children = {child.name: child for child in step.get_children() if child.name}
+            # the longest child name that the rest of the path starts with
+            match = max(
+                (name for name in children if rest == name or rest.startswith(name + ".")),
+                key=len,
+                default=None,
+            )
+            if match is None:
+                known = ", ".join(children) or "none"
                 raise GraphError(
-                    f"{self._where()}: no step {part!r} in path {path!r} "
-                    f"(under {step.name or 'the graph'}: {', '.join(map(str, children)) or 'none'})"
+                    f"{self._where()}: no step {rest.split('.')[0]!r} in path {path!r} "
+                    f"(under {step.name or 'the graph'}: {known})"
                 )
-            step = children[part]
+            step = children[match]
+            rest = rest[len(match) + 1 :]
         return step
 
     def responders(self) -> list[str]:
@@ -166,21 +167,19 @@ class FlowStep(BaseStep):
 
     def error_handlers(self) -> set[str]:
         """Names of steps that are some step's (or the flow's) ``on_error`` target."""
-        names = {step.on_error for step in self._steps.values() if step.on_error}
-        if self.on_error:
-            names.add(self.on_error)
-        return names
+        return topology.error_handlers(self._steps, self.on_error)
 
     def start_steps(self) -> list[BaseStep]:
         """Steps that receive the incoming event: no ``after``, not an error handler."""
-        handlers = self.error_handlers()
-        return [
-            step for name, step in self._steps.items() if not step.after and name not in handlers
-        ]
+        return [self._steps[name] for name in topology.start_steps(self._steps, self.on_error)]
 
     def next_steps(self, name: str) -> list[BaseStep]:
         """Steps that run after ``name`` (its outlets), in insertion order."""
         return [step for step in self._steps.values() if name in step.after]
+
+    def topological_order(self) -> list[BaseStep]:
+        """Every step after all its inlets (GraphError on a cycle)."""
+        return [self._steps[name] for name in topology.topological_order(self._steps)]
 
     # -- builder ------------------------------------------------------------------
 
@@ -310,56 +309,6 @@ class FlowStep(BaseStep):
                 inlets.append(target)
         return inlets
 
-    def _attach_error_handler(
-        self,
-        owner: BaseStep,
-        name: str | None,
-        class_name: object,
-        handler: Handler | None,
-        *,
-        function: str | None,
-        full_event: bool | None,
-        before: str | None,
-        input_path: str | None,
-        result_path: str | None,
-        class_args: dict[str, Any],
-    ) -> str:
-        """Create (or pick) the error handler step for ``owner``; return its name."""
-        where = owner._where() if owner is not self else "graph error handler"
-        if before is not None and owner is self:
-            raise GraphError(f"{where}: 'before' cannot be set on the flow itself")
-        if before is not None and before not in self._steps:
-            raise GraphError(
-                f"{where}: unknown 'before' target {before!r} (known steps: {self._known()})"
-            )
-        if class_name is None and handler is None:
-            if name is None:
-                raise GraphError(f"{where}: error_handler() needs name, class_name or handler")
-            if name not in self._steps:
-                handler = name  # error_handler("catcher"): the function named catcher
-            elif class_args or function is not None or full_event is not None:
-                raise GraphError(f"{where}: step {name!r} exists; it takes no new arguments")
-        if class_name is not None or handler is not None:
-            key, step = step_from_params(
-                class_name,
-                name,
-                handler,
-                function=function,
-                full_event=full_event,
-                input_path=input_path,
-                result_path=result_path,
-                class_args=class_args,
-                taken=self._steps,
-            )
-            self._steps[key] = step  # not a chain member: "$prev" stays where it was
-            name = key
-        assert name is not None
-        if name == owner.name and owner is not self:
-            raise GraphError(f"{where}: a step cannot be its own error handler")
-        if before is not None:
-            self._steps[before].after_step(name)
-        return name
-
     # -- dict form ------------------------------------------------------------------
 
     def _dump_field(self, field: str) -> Any:
@@ -369,9 +318,26 @@ class FlowStep(BaseStep):
             return self._engine
         return super()._dump_field(field)
 
+    @classmethod
+    def from_dict(cls, struct: Mapping[str, Any], name: str | None = None) -> Self:
+        if "final_state" in struct:  # older MLRun spelling of final_step
+            struct = {("final_step" if k == "final_state" else k): v for k, v in struct.items()}
+        return super().from_dict(struct, name)
+
     def _load_field(self, field: str, value: Any) -> None:
         if field == "steps":
-            self.steps = value
+            if not isinstance(value, Mapping):
+                raise GraphError(f"{self._where()}: 'steps' must be a dict of steps, got {value!r}")
+            steps, befores = split_error_steps(value, self._where())
+            self.steps = steps
+            for handler, targets in befores:
+                for target in targets:
+                    if target not in self._steps:
+                        raise GraphError(
+                            f"step {handler!r}: unknown 'before' target {target!r} "
+                            f"(known steps: {self._known()})"
+                        )
+                    self._steps[target].after_step(handler)
         elif field == "engine":
             self.engine = value
         elif field == "final_step":
@@ -401,3 +367,6 @@ class RootFlowStep(FlowStep):
         "on_error",
     )
     _kind_aliases: ClassVar[tuple[str, ...]] = ("root",)
+
+    def _where(self) -> str:
+        return f"graph {self.name!r}" if self.name else "graph"

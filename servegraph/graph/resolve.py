@@ -25,7 +25,9 @@ from servegraph.errors import GraphError
 
 # built-in class names -> "module:Class", imported on first use
 BUILTIN_CLASSES: dict[str, str] = {
+    "BaseModelRouter": "servegraph.serving.routers:BaseModelRouter",
     "ModelRouter": "servegraph.serving.routers:ModelRouter",
+    "SplitRouter": "servegraph.serving.routers:SplitRouter",
     "VotingEnsemble": "servegraph.serving.routers:VotingEnsemble",
     "V2ModelServer": "servegraph.serving.v2_serving:V2ModelServer",
     "Merge": "servegraph.serving.merge:Merge",
@@ -35,6 +37,7 @@ BUILTIN_CLASSES: dict[str, str] = {
 
 # MLRun spellings of the built-ins (code moved over keeps its class strings)
 MLRUN_ALIASES: dict[str, str] = {
+    "mlrun.serving.routers.BaseModelRouter": "BaseModelRouter",
     "mlrun.serving.ModelRouter": "ModelRouter",
     "mlrun.serving.routers.ModelRouter": "ModelRouter",
     "mlrun.serving.VotingEnsemble": "VotingEnsemble",

@@ -41,6 +41,13 @@ class StepDict(dict[str, BaseStep]):
         if items is not None:
             self.update(items)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # copy and pickle through the constructor, so items are adopted by the owner
+        return (
+            type(self),
+            (self.owner, dict(self), self.default_kind, self.label, self.allowed),
+        )
+
     def _adopt(self, key: str, value: Any) -> BaseStep:
         if not isinstance(key, str) or not key:
             raise GraphError(f"{self.owner._where()}: {self.label} name must be a str, got {key!r}")

@@ -18,6 +18,7 @@ from servegraph.graph.queue import QueueStep
 from servegraph.graph.resolve import resolve_class, resolve_handler
 from servegraph.graph.router import DEFAULT_ROUTER_CLASS, RouterStep
 from servegraph.graph.task import TaskStep
+from servegraph.graph.topology import find_cycle
 
 
 def validate_step(
@@ -89,36 +90,9 @@ def _validate_flow(flow: FlowStep, resolve: bool, namespace: Any, require_respon
 
 
 def _check_cycles(flow: FlowStep) -> None:
-    outlets: dict[str, list[str]] = {name: [] for name in flow.steps}
-    for name, step in flow.steps.items():
-        for target in step.after:
-            outlets[target].append(name)
-        if step.on_error is not None:
-            outlets[name].append(step.on_error)
-    done: set[str] = set()
-    for root in flow.steps:
-        if root in done:
-            continue
-        # iterative depth-first search; `path` is the current chain from root
-        path: list[str] = [root]
-        on_path = {root}
-        iters = [iter(outlets[root])]
-        while iters:
-            nxt = next(iters[-1], None)
-            if nxt is None:
-                finished = path.pop()
-                on_path.discard(finished)
-                done.add(finished)
-                iters.pop()
-                continue
-            if nxt in on_path:
-                cycle = [*path[path.index(nxt) :], nxt]
-                raise GraphError(f"step {nxt!r}: graph cycle {' -> '.join(cycle)}")
-            if nxt in done:
-                continue
-            path.append(nxt)
-            on_path.add(nxt)
-            iters.append(iter(outlets[nxt]))
+    cycle = find_cycle(flow.steps)
+    if cycle is not None:
+        raise GraphError(f"step {cycle[0]!r}: graph cycle {' -> '.join(cycle)}")
 
 
 def _validate_task(step: TaskStep, resolve: bool, namespace: Any) -> None:

@@ -19,6 +19,19 @@ from servegraph.serving.plan import Node, Plan
 
 async def run_async(plan: Plan, event: Event) -> Event:
     """Run ``event`` through ``plan``; return the result event (errors as in run_sync)."""
+    body_chain = plan.body_chain
+    if body_chain is not None:  # plain sync body steps only: nothing to await
+        body = event.body
+        index = 0
+        try:
+            for fn in body_chain:
+                body = fn(body)
+                index += 1
+        except Exception as exc:
+            event.body = body
+            return await _handle(plan.nodes[index], event, exc)
+        event.body = body
+        return event
     chain = plan.chain
     if chain is not None:
         node = None
@@ -43,8 +56,8 @@ async def run_async(plan: Plan, event: Event) -> Event:
             await walk.branches(None, starts, events)
     except Handled as handled:
         return handled.event
-    assert walk.result is not None
-    return walk.result
+    # no result step reached (e.g. an empty graph): the event as it came in
+    return walk.result if walk.result is not None else event
 
 
 class _Walk:

@@ -19,6 +19,19 @@ def run_sync(plan: Plan, event: Event) -> Event:
     Raises a ServegraphError (StepError naming the step, StepTimeoutError, or the
     step's own ServegraphError) when a step fails and no error handler takes it.
     """
+    body_chain = plan.body_chain
+    if body_chain is not None:
+        body = event.body
+        index = 0
+        try:
+            for fn in body_chain:
+                body = fn(body)
+                index += 1
+        except Exception as exc:
+            event.body = body
+            return _handle(plan.nodes[index], event, exc)
+        event.body = body
+        return event
     chain = plan.chain
     if chain is not None:
         node = None
@@ -37,14 +50,14 @@ def run_sync(plan: Plan, event: Event) -> Event:
             walk.visit(start, ev)
     except Handled as handled:
         return handled.event
-    assert walk.result is not None
-    return walk.result
+    # no result step reached (e.g. an empty graph): the event as it came in
+    return walk.result if walk.result is not None else event
 
 
 def fan_out(event: Event, count: int, keep_original: bool) -> list[Event]:
     """Events for ``count`` branches; the first is the event itself unless it is the result."""
-    if count == 1 and not keep_original:
-        return [event]
+    if count <= 1 and not keep_original:
+        return [event][:count]
     first = [] if keep_original else [event]
     return first + [copy_event(event) for _ in range(count - len(first))]
 

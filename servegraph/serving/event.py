@@ -72,7 +72,7 @@ class Event:
     def id(self) -> str:
         """The event id (generated on first access if none was given)."""
         if self._id is None:
-            self._id = new_event_id()
+            self._id = f"{_PREFIX}-{next(_counter)}"
         return self._id
 
     @id.setter

@@ -39,12 +39,19 @@ class MockServer(GraphServer):
         )
         try:
             if self.state is ServerState.STARTED and not self._async:
-                prepared = self._prepare(event)
+                prepared = (
+                    None
+                    if body is not None
+                    and type(body) is not bytes
+                    and type(body) is not str
+                    and not self.verbose
+                    else self._prepare(event)
+                )
                 if prepared is None:
                     result = _engine_sync(self.plan, event)  # type: ignore[arg-type]
-                    body = result.body
-                    if get_body and body.__class__ is not Response:
-                        return body
+                    result_body = result.body
+                    if get_body and result_body.__class__ is not Response:
+                        return result_body
                     response = _response(result)
                 else:
                     response = prepared

@@ -12,8 +12,7 @@ here so the engines do no lookups, copies or introspection per event.
 from __future__ import annotations
 
 import functools
-import inspect
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from servegraph.errors import GraphError
@@ -21,10 +20,16 @@ from servegraph.graph import FlowStep, QueueStep, RouterStep, TaskStep
 from servegraph.graph.resolve import construct, resolve_class, resolve_handler
 from servegraph.serving.base import EventRunner, Route
 from servegraph.serving.event import Event
-from servegraph.serving.paths import get_path, set_path, split_path
-from servegraph.serving.sync_bridge import run_coroutine
-
-AsyncRunner = Callable[[Event], Coroutine[Any, Any, Event]]
+from servegraph.serving.paths import split_path
+from servegraph.serving.runners import (
+    AsyncRunner,
+    accepts_context,
+    passthrough,
+    post_init,
+    storey_method,
+    sync_of,
+    wrap,
+)
 
 
 class Node:
@@ -32,6 +37,7 @@ class Node:
 
     __slots__ = (
         "arun",
+        "body_fn",
         "index",
         "inlet_pos",
         "n_inlets",
@@ -54,6 +60,8 @@ class Node:
         self.n_inlets = 0
         self.inlet_pos: dict[int, int] = {}
         self.on_error: Plan | None = None
+        # the step's plain ``do(body)`` when it is a sync body step without paths
+        self.body_fn: Callable[[Any], Any] | None = getattr(run, "body_fn", None)
 
     def __repr__(self) -> str:
         return f"Node({self.name!r})"
@@ -72,11 +80,15 @@ class Plan:
         self.result = result
         self.has_merge = any(node.n_inlets > 1 for node in nodes)
         self.chain: tuple[Node, ...] | None = None
-        linear = len(starts) == 1 and all(
+        linear = len(starts) <= 1 and all(
             len(node.outlets) <= 1 and node.n_inlets <= 1 and node.timeout is None for node in nodes
         )
         if linear and (not nodes or result is nodes[-1]):
             self.chain = self.nodes
+        # a chain of plain body steps runs as ``body = fn(body)`` calls, one per step
+        self.body_chain: tuple[Callable[[Any], Any], ...] | None = None
+        if self.chain and all(node.body_fn is not None for node in self.chain):
+            self.body_chain = tuple(node.body_fn for node in self.chain)  # type: ignore[misc]
 
     def objects(self) -> list[Any]:
         """The step objects (class instances) of the plan and its error handlers."""
@@ -243,17 +255,15 @@ class _Compiler:
             elif hasattr(obj, "do"):
                 method = obj.do
             else:
-                raise GraphError(
-                    f"step {name!r}: class {type(obj).__name__} has no do() or do_event() method"
-                )
-            _post_init(obj, self.load_mode)
+                method = storey_method(obj, name)
+            post_init(obj, self.load_mode)
         elif step.handler is not None:
             method = resolve_handler(step.handler, self.namespace)
-            if not getattr(step, "skip_context", None) and _accepts_context(method):
+            if not getattr(step, "skip_context", None) and accepts_context(method):
                 method = functools.partial(method, context=self.context)
         else:
             raise GraphError(f"step {name!r} has neither a class_name nor a handler")
-        return _wrap(
+        return wrap(
             method,
             full,
             split_path(getattr(step, "input_path", None)),
@@ -262,7 +272,10 @@ class _Compiler:
         )
 
     def router(self, step: Any, name: str) -> tuple[EventRunner, AsyncRunner | None, Any]:
-        from servegraph.serving.routers import ModelRouter
+        from servegraph.serving.routers import BaseModelRouter, ModelRouter, VotingEnsemble
+        from servegraph.serving.v2_serving import V2ModelServer
+
+        _ROUTER_DO_EVENTS = (BaseModelRouter.do_event, VotingEnsemble.do_event)
 
         class_name = step.class_name if step.class_name is not None else ModelRouter
         # a router without a step name keeps its class default ("router", "VotingEnsemble")
@@ -272,6 +285,7 @@ class _Compiler:
         routes: dict[str, Route] = {}
         for key, route_step in (step.routes or {}).items():
             run, arun, route_obj = self.task(route_step, key)
+<<<<<<< HEAD
             routes[key] = Route(key, route_obj, run, arun)
         obj.routes = routes
         _post_init(obj, self.load_mode)
@@ -284,11 +298,23 @@ class _Compiler:
                 )
             return _wrap(do_async, True, (), (), obj)
         return _wrap(obj.do_event, True, (), (), obj)
+=======
+            if arun is not None:
+                raise GraphError(f"route {key!r} of router {name!r} is async; routes must be sync")
+            if type(route_obj).do_event is V2ModelServer.do_event:
+                run = route_obj.do_event  # always returns the event: no wrapper needed
+            routes[key] = Route(key, route_obj, run)
+        obj.routes = routes
+        post_init(obj, self.load_mode)
+        if isinstance(obj, BaseModelRouter) and type(obj).do_event in _ROUTER_DO_EVENTS:
+            return obj.do_event, None, obj  # built-in routers always return the event
+        return wrap(obj.do_event, True, (), (), obj)
+>>>>>>> core
 
     def queue(self, step: Any, name: str) -> tuple[EventRunner, AsyncRunner | None, Any]:
         path = getattr(step, "path", None)
         if not path:
-            return _passthrough, None, None  # an in-process queue (MLRun): no stream
+            return passthrough, None, None  # an in-process queue (MLRun): no stream
         try:
             from servegraph.streams import get_stream  # type: ignore[attr-defined]
         except ImportError as exc:
@@ -299,11 +325,7 @@ class _Compiler:
             await stream.push([event.body])
             return event
 
-        return _sync_of(arun), arun, stream
-
-
-def _passthrough(event: Event) -> Event:
-    return event
+        return sync_of(arun), arun, stream
 
 
 def _timeout(step: Any) -> float | None:
@@ -316,96 +338,3 @@ def _timeout(step: Any) -> float | None:
             f"of seconds. Got {timeout!r} instead."
         )
     return float(timeout)
-
-
-def _post_init(obj: Any, mode: str) -> None:
-    post_init = getattr(obj, "post_init", None)
-    if callable(post_init):
-        post_init(mode)
-
-
-def _accepts_context(func: Callable[..., Any]) -> bool:
-    try:
-        params = inspect.signature(func).parameters
-    except (TypeError, ValueError):
-        return False
-    return "context" in params
-
-
-def _sync_of(arun: AsyncRunner) -> EventRunner:
-    def run(event: Event) -> Event:
-        return run_coroutine(arun(event))
-
-    return run
-
-
-def _wrap(
-    method: Callable[..., Any],
-    full: bool,
-    input_path: tuple[str, ...],
-    result_path: tuple[str, ...],
-    obj: Any,
-) -> tuple[EventRunner, AsyncRunner | None, Any]:
-    """Build the sync and async runners of a step method."""
-    if inspect.iscoroutinefunction(method):
-        if full:
-
-            async def arun(event: Event) -> Event:
-                original = event.body
-                if input_path:
-                    event.body = get_path(original, input_path)
-                out = _as_event(event, await method(event))
-                if result_path:
-                    out.body = set_path(original, result_path, out.body)
-                return out
-        else:
-
-            async def arun(event: Event) -> Event:
-                body = get_path(event.body, input_path) if input_path else event.body
-                event.body = set_path(event.body, result_path, await method(body))
-                return event
-
-        return _sync_of(arun), arun, obj
-
-    if full and (input_path or result_path):
-
-        def run(event: Event) -> Event:
-            original = event.body
-            if input_path:
-                event.body = get_path(original, input_path)
-            out = _as_event(event, method(event))
-            if result_path:
-                out.body = set_path(original, result_path, out.body)
-            return out
-    elif full:
-
-        def run(event: Event) -> Event:
-            result = method(event)
-            if result is None:
-                return event
-            if result.__class__ is Event or isinstance(result, Event):
-                return result  # type: ignore[no-any-return]
-            event.body = result
-            return event
-    elif input_path or result_path:
-
-        def run(event: Event) -> Event:
-            body = get_path(event.body, input_path) if input_path else event.body
-            event.body = set_path(event.body, result_path, method(body))
-            return event
-    else:
-
-        def run(event: Event) -> Event:
-            event.body = method(event.body)
-            return event
-
-    return run, None, obj
-
-
-def _as_event(event: Event, result: Any) -> Event:
-    if result is None:
-        return event
-    if isinstance(result, Event):
-        return result
-    event.body = result
-    return event

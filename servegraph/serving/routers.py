@@ -84,6 +84,11 @@ class BaseModelRouter:
 
     def do_event(self, event: Event, *args: Any, **kwargs: Any) -> Event:
         """Dispatch the event to a route (or list the routes)."""
+        parsed = parse_path(event.path)
+        if parsed.version is None:
+            route = self.routes.get(parsed.name)  # type: ignore[arg-type]
+            if route is not None:
+                return route.run(event)
         name, version, op = self.target(event.path)
         if name is None or name == self.name:
             if name is None and not op and event.method == "GET":

@@ -233,7 +233,9 @@ def _response(event: Event) -> Response:
         return body
     if isinstance(body, dict | list):
         return Response(body, 200, "application/json")
-    return Response(body, 200, event.content_type)
+    if isinstance(body, str):
+        return Response(body, 200, "text/plain")
+    return Response(body, 200, None)  # the HTTP edge picks the content type
 
 
 def _load_graph(graph: Any) -> Any:

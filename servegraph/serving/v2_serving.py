@@ -235,7 +235,7 @@ class V2ModelServer:
         elif type(request.get("inputs")) is not list:
             self.validate(request, op)
         outputs = self.explain(request) if op == "explain" else self.predict(request)
-        if oip is None and hasattr(outputs, "tolist"):
+        if oip is None and type(outputs) is not list and hasattr(outputs, "tolist"):
             outputs = outputs.tolist()
         response = make_response(request.get("id") or event.id, self.name, outputs, self.version)
         if self._has_postprocess:

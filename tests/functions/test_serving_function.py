@@ -136,6 +136,15 @@ def test_mock_deploy_and_invoke() -> None:
         deploy_function("not a function", mock=True)  # type: ignore[arg-type]
 
 
+def test_mock_deploy_with_models_and_env() -> None:
+    fn = sg.new_function("d2", kind="serving")
+    deploy_function(fn, models=[{"key": "m", "class_name": "Adder"}], env={"A": "1"}, mock=True)
+    assert fn.invoke("/v2/models/m/infer", {"inputs": [[1, 2]]})["outputs"] == [3]
+    assert fn.spec.env == {"A": "1"}
+    with pytest.raises(DeployError, match="models"):
+        deploy_function(fn, models=[{"class_name": "Adder"}], mock=True)
+
+
 def test_dict_and_yaml_round_trip(tmp_path: Path) -> None:
     fn = ServingFunction("rt", project="p", tag="v1", parameters={"a": 1})
     graph = fn.set_topology("flow", engine="sync")

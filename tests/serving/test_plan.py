@@ -258,3 +258,92 @@ async def test_parallel_branches_run_concurrently_on_the_async_engine() -> None:
     server = create_mock_server({"graph": graph}, namespace=globals())
     assert (await server.run_async(Event(1))).body == [2, 2]
     await server.close()
+
+
+class FakeStream:
+    """Stands in for servegraph.streams.get_stream(url) (built on the monitor branch)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.pushed: list[Any] = []
+
+    async def push(self, records: list[Any]) -> list[str]:
+        self.pushed.extend(records)
+        return [str(len(self.pushed))]
+
+
+def test_queue_step_pushes_the_body_to_its_stream(
+    engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import servegraph.streams
+
+    streams: dict[str, FakeStream] = {}
+    monkeypatch.setattr(
+        servegraph.streams,
+        "get_stream",
+        lambda url: streams.setdefault(url, FakeStream(url)),
+        raising=False,
+    )
+    graph = RootFlowStep()
+    graph.to(Inc, name="inc").to(">>", name="q", path="redis://127.0.0.1:6379/s").to(
+        Double, name="double"
+    ).respond()
+    assert serve(graph, engine).test(body=1) == 4
+    assert streams["redis://127.0.0.1:6379/s"].pushed == [2]
+
+
+def build_wide_graph(engine: str) -> RootFlowStep:
+    """Branches, an async step, a merge, a nested error path: a bit of everything."""
+    graph = RootFlowStep(engine=engine)
+    graph.to(Tag, name="start")
+    graph.add_step(handler=lambda b: {**b, "n": b["n"] + 1}, name="plus", after="start")
+    graph.add_step(steps.AsyncDouble, name="adouble", after="plus", input_path="n", result_path="d")
+    graph.add_step(Tag, name="side", after="start")
+    graph.add_step(
+        handler=lambda b: (_ for _ in ()).throw(ValueError("odd")) if b["n"] % 2 else b,
+        name="even_only",
+        after="side",
+    )
+    graph.add_step(handler=lambda b: {**b, "fixed": True}, name="fix", after=[], full_event=False)
+    graph["even_only"].on_error = "fix"
+    graph.add_step("Merge", name="join", after=["adouble", "even_only"]).respond()
+    return graph
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3])
+def test_both_engines_give_the_same_results(n: int) -> None:
+    results = []
+    for engine in ("sync", "async"):
+        server = serve(build_wide_graph(engine), engine)
+        results.append(server.test(body={"n": n, "path": []}, silent=True))
+    assert results[0] == results[1]
+    if n % 2:
+        assert results[0] == {"n": n, "path": ["start", "side"], "fixed": True}
+    else:
+        assert results[0]["d"] == (n + 1) * 2
+
+
+def test_an_empty_flow_returns_the_body(engine: str) -> None:
+    assert serve(RootFlowStep(), engine).test(body={"a": 1}) == {"a": 1}
+
+
+def test_storey_map_and_extend_steps(engine: str) -> None:
+    graph = RootFlowStep()
+    graph.to("storey.Extend", name="tag", _fn="({'tag': 1})").to(
+        "storey.Map", name="count", _fn="(len(event))"
+    ).respond()
+    assert serve(graph, engine).test(body={"a": 0}) == 2
+
+
+@pytest.mark.parametrize(
+    ("class_name", "match"),
+    [
+        ("storey.Filter", "storey.Filter is not supported"),
+        ("tests.serving.steps.RecordingTracker", "no do"),
+    ],
+)
+def test_classes_without_a_step_method_are_rejected(class_name: str, match: str) -> None:
+    graph = RootFlowStep()
+    graph.to(class_name, name="s", **({"_fn": "(True)"} if "storey" in class_name else {}))
+    with pytest.raises(GraphError, match=match):
+        serve(graph, "sync")

@@ -130,3 +130,32 @@ def test_an_explicit_context_is_used() -> None:
     server.init_states(context=context)
     assert server.context is context and context.server is server
     assert context.get_param("p") == 1 and context.root is server.graph
+
+
+def test_response_content_types() -> None:
+    graph = RootFlowStep(engine="sync")
+    graph.to(handler="(str(event))", name="s").respond()
+    server = GraphServer({"graph": graph})
+    server.init_states()
+    response = server.run(Event(body=b"[1]", content_type="application/json"))
+    assert (response.body, response.content_type) == ("[1]", "text/plain")
+
+
+def test_verbose_servers_log_each_event(caplog: pytest.LogCaptureFixture) -> None:
+    server = GraphServer(flow_spec("sync"))  # verbose: True
+    server.init_states()
+    with caplog.at_level("INFO", logger="servegraph.serving"):
+        server.run(Event(body=1, path="/x", id="ev-9"))
+    assert "ev-9" in caplog.text and "/x" in caplog.text
+
+
+def test_steps_share_the_context_scratch_space() -> None:
+    def count(x: int, context: Any = None) -> int:
+        context.visits["n"] = context.visits.get("n", 0) + 1
+        return int(context.visits["n"])
+
+    graph = RootFlowStep(engine="sync")
+    graph.to(handler=count, name="c").respond()
+    server = GraphServer({"graph": graph})
+    server.init_states()
+    assert [server.run(Event(body=0)).body for _ in range(3)] == [1, 2, 3]

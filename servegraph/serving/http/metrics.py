@@ -95,7 +95,11 @@ def instrument_steps(plan: Any, metrics: Metrics) -> int:
         node.run = _timed(node.name, node.run, metrics)
         if node.arun is not None:
             node.arun = _atimed(node.name, node.arun, metrics)
+        if getattr(node, "body_fn", None) is not None:  # the engines' body-only fast path
+            node.body_fn = _timed(node.name, node.body_fn, metrics)
         count += 1
+    if getattr(plan, "body_chain", None) is not None:
+        plan.body_chain = tuple(node.body_fn for node in plan.chain)
     return count
 
 

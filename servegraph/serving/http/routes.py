@@ -24,7 +24,13 @@ from servegraph.serving.v2_protocol import BINARY_HEADER, parse_path
 SERVER_NAME = "servegraph"
 EXTENSIONS = ["binary_tensor_data"]
 # OIP operations and the methods they accept (others get 405)
-OPERATION_METHODS = {"infer": {"POST"}, "ready": {"GET", "HEAD"}}
+OPERATION_METHODS = {
+    "": {"GET", "HEAD", "POST"},  # metadata (GET) or MLRun's infer on the model path (POST)
+    "infer": {"POST"},
+    "predict": {"POST"},
+    "explain": {"POST"},
+    "ready": {"GET", "HEAD"},
+}
 # built-in paths, GET only (the catch-all would otherwise hand them to the graph)
 BUILTIN_PATHS = {"/v2", "/v2/health/live", "/v2/health/ready", "/metrics", "/openapi.json"}
 

@@ -161,6 +161,8 @@ async def test_bad_requests_are_400_and_harm_nothing(
         ("POST", "/v2/models/iris/no-such-op", 404),
         ("GET", "/v2/models/iris/infer", 405),
         ("PUT", "/v2/models/iris/ready", 405),
+        ("DELETE", "/v2/models/iris", 405),
+        ("GET", "/v2/models/iris/versions/1/explain", 405),
     ],
 )
 async def test_unknown_models_versions_paths_and_methods(

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import servegraph
-from servegraph.errors import GraphError, NotReadyError, ServingError
+from servegraph.errors import GraphError, NotFoundError, NotReadyError, ServingError
 from servegraph.serving.batching import Batcher
 from servegraph.serving.v2_serving import V2ModelServer
 
@@ -237,3 +237,19 @@ def test_a_batching_model_in_the_mock_server() -> None:
 def test_max_batch_wait_ms_alone_is_a_mistake() -> None:
     with pytest.raises(GraphError, match="'max_batch_wait_ms' needs 'max_batch_size'"):
         Summer(name="s", max_batch_wait_ms=5)
+
+
+def test_a_router_with_batching_routes_lists_and_dispatches() -> None:
+    fn = servegraph.new_function("batch-router", kind="serving")
+    fn.set_topology("router")
+    fn.add_model("a", class_name=Summer, max_batch_size=4)
+    fn.add_model("b:v2", class_name=Summer, max_batch_size=4)
+    server = fn.to_mock_server()
+    assert server.test("/v2/models/", method="GET") == {"models": ["a", "b:v2"]}
+    assert server.test("/v2/models/a/infer", body={"inputs": [[1, 1]]})["outputs"] == [2]
+    body = server.test("/v2/models/b/versions/v2/infer", body={"inputs": [[2, 2]]})
+    assert body["outputs"] == [4] and body["model_version"] == "v2"
+    assert server.test("/", body={"model": "a", "inputs": [[3, 3]]})["outputs"] == [6]
+    with pytest.raises(NotFoundError):
+        server.test("/v2/models/zz/infer", body={"inputs": [[1]]})
+    asyncio.run(server.close())

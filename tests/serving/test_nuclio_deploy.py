@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+import servegraph
 from servegraph.errors import DeployError
 from servegraph.serving.nuclio_deploy import deploy, deploy_async, resolve_dashboard
 from servegraph.serving.nuclio_spec import build_nuclio_spec
@@ -134,3 +136,27 @@ def test_without_a_dashboard_the_error_names_the_setting(monkeypatch: pytest.Mon
         deploy(build_nuclio_spec(FN))
     monkeypatch.setenv("SERVEGRAPH_NUCLIO_DASHBOARD", "nuclio:8070/")
     assert resolve_dashboard(None) == "http://nuclio:8070"
+
+
+def test_fn_deploy_from_sync_code_against_a_dashboard_in_a_thread() -> None:
+    dashboard = FakeDashboard(["building", "ready"])
+    loop = asyncio.new_event_loop()
+    runner = web.AppRunner(dashboard.app)
+    loop.run_until_complete(runner.setup())
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    loop.run_until_complete(site.start())
+    port = runner.addresses[0][1]
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        fn = servegraph.new_function("churn", kind="serving", project="demo")
+        fn.set_topology("router")
+        assert fn.deploy(dashboard=f"http://127.0.0.1:{port}") == "http://churn.demo:31000"
+        assert fn.status_address == "http://churn.demo:31000"
+        body = dashboard.bodies[0]
+        assert body["spec"]["runtime"] == "python:3.11"
+    finally:
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()

@@ -211,8 +211,14 @@ class V2ModelServer:
         }
 
     def _output_name(self) -> str:
-        outputs = self.metadata().get("outputs") or []
-        return str(outputs[0]["name"]) if outputs else "outputs"
+        """The default OIP output name: the first metadata output (cached once loaded)."""
+        name: str | None = self.__dict__.get("_default_output")
+        if name is None:
+            outputs = self.metadata().get("outputs") or []
+            name = str(outputs[0]["name"]) if outputs else "outputs"
+            if self.ready:
+                self._default_output = name
+        return name
 
     def _infer(self, event: Event, op: str) -> Any:
         if not self.ready:

@@ -145,7 +145,7 @@ async def graph(request: web.Request) -> web.Response:
     body = await request.read()
     event = Event(
         body=body or None,
-        content_type=request.content_type if body else None,
+        content_type=request.content_type if body and "Content-Type" in request.headers else None,
         headers=event_headers(request.headers),
         method=request.method,
         path=request.path,

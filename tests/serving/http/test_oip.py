@@ -206,6 +206,10 @@ async def test_flow_topology_answers_any_path_and_keeps_content_type() -> None:
         resp = await _call(client, "POST", "/x", json={"a": 1})
         assert await resp.json() == {"a": 1}
         assert resp.headers["Content-Type"].startswith("application/json")
+        resp = await _call(
+            client, "POST", "/x", data=b'{"no": "content-type"}', skip_auto_headers=["Content-Type"]
+        )
+        assert await resp.json() == {"no": "content-type"}  # JSON sniffed, as without a header
 
 
 async def test_step_timeout_is_504() -> None:

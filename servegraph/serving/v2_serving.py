@@ -289,7 +289,7 @@ class V2ModelServer:
             "request_id": request.get("id") or event.id,
             "timestamp": timestamp,
             "inputs": _plain(request.get("inputs") or []),
-            "outputs": _plain(outputs if isinstance(outputs, list) else [outputs]),
+            "outputs": _plain(_as_rows(outputs)),
             "latency_ms": (time.perf_counter() - start) * 1000.0,
             "error": error,
         }
@@ -375,6 +375,15 @@ class V2ModelServer:
         state["_batcher"] = None
         state.pop("do_event", None)
         return state
+
+
+def _as_rows(outputs: Any) -> list[Any]:
+    """Outputs as a list of rows (a numpy array of OIP outputs becomes its rows)."""
+    if isinstance(outputs, list):
+        return outputs
+    if hasattr(outputs, "tolist") and getattr(outputs, "ndim", 0) > 0:
+        return list(outputs)
+    return [outputs]
 
 
 def _plain(values: list[Any]) -> list[Any]:

@@ -39,6 +39,9 @@ DEFAULT_MAX_BODY = 16 * 1024 * 1024
 
 async def _lifespan(app: web.Application) -> AsyncIterator[None]:
     lifecycle = app[LIFECYCLE_KEY]
+    start = getattr(app[SERVER_KEY], "start", None)
+    if start is not None:
+        await start()  # e.g. the model-tracking sink, on this loop, before the first request
     lifecycle.state = ServerState.READY
     yield
     lifecycle.state = ServerState.STOPPED

@@ -7,7 +7,7 @@ import json
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import joblib
 import numpy as np
@@ -332,3 +332,42 @@ async def test_fn_to_server_embeds_the_function() -> None:
     async with TestClient(TestServer(fn.to_server())) as client:
         resp = await _call(client, "POST", "/v2/models/echo/infer", json={"inputs": [[1]]})
         assert (await resp.json())["outputs"] == [[1]]
+
+
+class FakeTracker:
+    """A model-tracking sink (the GraphContext.tracker contract), recording calls."""
+
+    instances: ClassVar[list[FakeTracker]] = []
+
+    def __init__(self, context: Any = None, stream_path: str = "") -> None:
+        self.calls: list[str] = []
+        self.records: list[dict[str, Any]] = []
+        FakeTracker.instances.append(self)
+
+    async def start(self) -> None:
+        self.calls.append("start")
+
+    def log(self, record: dict[str, Any]) -> None:
+        self.records.append(record)
+
+    async def close(self) -> None:
+        self.calls.append("close")
+
+
+async def test_tracker_starts_with_the_app_logs_each_request_and_closes(model_file: Path) -> None:
+    fn = servegraph.new_function("tracked-fn", kind="serving", project="p")
+    fn.set_topology("router")
+    fn.add_model("iris", class_name="SKLearnModelServer", model_path=str(model_file))
+    spec = fn.serving_spec(graph_as_dict=False)
+    spec["tracking"] = {"class": f"{__name__}:FakeTracker", "stream_path": "memory://x"}
+    server = GraphServer(spec)
+    server.init_states(namespace=globals())
+    tracker = FakeTracker.instances[-1]
+    async with TestClient(TestServer(create_app(server))) as client:
+        assert tracker.calls == ["start"]  # started with the app, before any request
+        await _call(client, "POST", "/v2/models/iris/infer", json={"inputs": [_tensor(ROWS)]})
+    assert tracker.calls == ["start", "close"]
+    (record,) = tracker.records
+    assert record["model_name"] == "iris" and record["error"] is None
+    assert record["inputs"] == [pytest.approx(row) for row in ROWS]  # plain lists, not numpy
+    assert record["outputs"] == [0, 2]

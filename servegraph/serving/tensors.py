@@ -112,6 +112,14 @@ def datatype_of(array: np.ndarray[Any, Any]) -> str:
     raise BadRequestError(f"Cannot send a tensor of numpy dtype {array.dtype} over V2.")
 
 
+def _parameters(value: Any, where: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise BadRequestError(f"The 'parameters' of {where} must be an object. Got {value!r}.")
+    return dict(value)
+
+
 def _shape(tensor: Mapping[str, Any], name: str) -> list[int]:
     shape = tensor.get("shape")
     if not isinstance(shape, list) or not all(
@@ -183,7 +191,7 @@ def decode_tensor(tensor: Mapping[str, Any], raw: bytes | None = None) -> Tensor
     shape = _shape(tensor, name)
     datatype = tensor.get("datatype")
     dtype = numpy_dtype(datatype if isinstance(datatype, str) else repr(datatype))
-    parameters = dict(tensor.get("parameters") or {})
+    parameters = _parameters(tensor.get("parameters"), f"tensor {name!r}")
     count = math.prod(shape)
     if raw is not None:
         if datatype == "BYTES":
@@ -194,7 +202,7 @@ def decode_tensor(tensor: Mapping[str, Any], raw: bytes | None = None) -> Tensor
                 f"{count * dtype.itemsize} bytes of binary data. Got {len(raw)} instead."
             )
         else:
-            values = np.frombuffer(raw, dtype=dtype)
+            values = np.frombuffer(bytearray(raw), dtype=dtype)  # a writable copy
     elif "data" in tensor:
         values = _from_json(tensor["data"], str(datatype), name)
     else:
@@ -252,7 +260,7 @@ def decode_infer_request(
     offset = 0
     for item in inputs:
         size = (
-            (item.get("parameters") or {}).get("binary_data_size")
+            _parameters(item.get("parameters"), "an input").get("binary_data_size")
             if isinstance(item, Mapping)
             else None
         )
@@ -279,7 +287,7 @@ def decode_infer_request(
     return InferRequest(
         inputs=tensors,
         id=None if request_id is None else str(request_id),
-        parameters=dict(document.get("parameters") or {}),
+        parameters=_parameters(document.get("parameters"), "the request"),
         outputs=[dict(o) for o in outputs],
     )
 

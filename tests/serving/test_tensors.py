@@ -55,6 +55,7 @@ def test_every_numeric_datatype_round_trips_as_binary(datatype: str) -> None:
     decoded = decode_tensor(entry, raw)
     np.testing.assert_array_equal(decoded.data, array)
     assert decoded.data.dtype == DATATYPES[datatype]
+    assert decoded.data.flags.writeable  # models may change their inputs in place
 
 
 def test_bytes_tensors_json_and_binary() -> None:
@@ -139,6 +140,18 @@ def test_request_with_binary_inputs_in_order() -> None:
         (b'{"inputs": []}', None, "non-empty list"),
         (b'{"inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "data": [1]}]}', "x", "int"),
         (b"{}", "99", HEADER_LENGTH),
+        (
+            b'{"inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "data": [1]}], '
+            b'"parameters": [1]}',
+            None,
+            "'parameters' of the request",
+        ),
+        (
+            b'{"inputs": [{"name": "x", "shape": [1], "datatype": "FP32", "data": [1], '
+            b'"parameters": 5}]}',
+            None,
+            "'parameters' of an input",
+        ),
     ],
 )
 def test_malformed_requests(body: bytes, header: str | None, match: str) -> None:

@@ -80,27 +80,29 @@ def build_function(
 
 
 def register_endpoints(server: GraphServer, models: list[TrainedModel]) -> dict[str, str]:
-    """Register the server's model endpoints for monitoring; return version -> endpoint id."""
-    by_version = {m.version: m for m in models}
+    """Register the server's model endpoints for monitoring; return version -> endpoint id.
+
+    The registry reads each model's reference statistics (its training set's)
+    from the model artifact in the run database.
+    """
+    uris = {m.version: m.uri for m in models}
     registry = EndpointRegistry()
     ids = {}
     for step in server.plan.objects() if server.plan is not None else []:
-        if isinstance(step, V2ModelServer) and step.version in by_version:
-            model = by_version[step.version]
-            registry.register(
+        if isinstance(step, V2ModelServer) and step.version in uris:
+            endpoint = registry.register(
                 ModelEndpoint(
                     id=step.endpoint_id,
                     project=server.context.project,
                     function=server.context.name,
                     model_name=step.name,
                     model_version=step.version,
-                    model_uri=model.uri,
-                    feature_names=model.features,
-                    reference_stats=model.feature_stats,
+                    model_uri=uris[step.version],
                 )
             )
+            check(bool(endpoint.reference_stats), f"endpoint {endpoint.id} has no reference")
             ids[step.version] = step.endpoint_id
-    check(sorted(ids) == sorted(by_version), f"served model versions {sorted(ids)}")
+    check(sorted(ids) == sorted(uris), f"served model versions {sorted(ids)}")
     return ids
 
 

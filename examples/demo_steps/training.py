@@ -32,7 +32,6 @@ class TrainedModel:
     path: str
     run_uid: str
     features: list[str]
-    feature_stats: dict[str, dict[str, Any]]
     metrics: dict[str, float]
 
     def summary(self) -> str:
@@ -44,15 +43,16 @@ def load_model(project: str, version: str) -> TrainedModel:
     """The model version ``version`` (an artifact tag) from the run database."""
     record = sg.get_run_db().read_artifact(MODEL_KEY, tag=version, project=project)
     spec = record["spec"]
-    stats = spec.get("feature_stats") or {}
-    check(bool(stats), f"model {MODEL_KEY}:{version} was logged without training-set statistics")
+    check(
+        bool(spec.get("feature_stats")),
+        f"model {MODEL_KEY}:{version} was logged without training-set statistics",
+    )
     return TrainedModel(
         version=version,
         uri=record["uri"],
         path=spec["target_path"],
         run_uid=spec["producer"]["uid"],
         features=[i["name"] for i in spec["inputs"]],
-        feature_stats=stats,
         metrics=spec.get("metrics") or {},
     )
 

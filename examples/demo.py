@@ -67,6 +67,7 @@ class Settings:
 
     @property
     def requests(self) -> int:
+        """Requests per wave."""
         return max(300, int(REQUESTS_PER_WAVE * self.scale))
 
 
@@ -83,6 +84,7 @@ def step(number: int, title: str) -> Iterator[None]:
 
 
 def sample(rows: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
+    """Up to ``n`` distinct rows, reproducibly."""
     return rows.sample(n=min(n, len(rows)), random_state=seed)
 
 

@@ -39,6 +39,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--host", default="0.0.0.0")
     parser.add_argument("--source", help="serve records of this stream URL instead of HTTP")
+    parser.add_argument(
+        "--dead-letter",
+        help="stream URL for records that keep failing (default: SOURCE + '-dead-letter')",
+    )
+    parser.add_argument("--concurrency", type=int, default=8, help="records run at once")
     parser.add_argument("--function", help="variable holding the function in a Python SPEC")
     parser.add_argument("--max-body-size", type=int, default=16 * 1024 * 1024)
     parser.add_argument("--grace", type=float, default=30.0, help="shutdown grace period (s)")
@@ -123,18 +128,22 @@ def _get_stream(url: str) -> Any:
     return get_stream(url)
 
 
-async def _serve_stream(server: GraphServer, url: str) -> int:
+async def _serve_stream(
+    server: GraphServer, url: str, dead_letter_url: str | None, concurrency: int
+) -> int:
     from servegraph.serving.stream_source import consume
 
     stream = _get_stream(url)
+    dead_letter = _get_stream(dead_letter_url or f"{url}-dead-letter")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await consume(server, stream, stop=stop)
+        await consume(server, stream, stop=stop, dead_letter=dead_letter, concurrency=concurrency)
     finally:
         await stream.close()
+        await dead_letter.close()
         await server.close()
     return 0
 
@@ -143,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
     server = load_server(args.spec, args.function)
     if args.source:
         _get_stream(args.source)  # fail early with a clear message
-        return asyncio.run(_serve_stream(server, args.source))
+        return asyncio.run(_serve_stream(server, args.source, args.dead_letter, args.concurrency))
     from servegraph.serving.http import run_app
 
     run_app(

@@ -1,47 +1,56 @@
-"""Serve a graph from a stream: read records as a consumer group, run each, ack.
+"""Serve a graph from a stream: ``servegraph serve SPEC --source URL``.
 
-Each record's data becomes an event body (``POST /``). A record whose event
-fails is logged and acked (at-least-once delivery, no poison-record loop).
+Each record's data becomes an event body (``POST /``) run through
+``server.run_async``. Delivery is the stream consumer's
+(:class:`servegraph.streams.consumer.StreamConsumer`): a consumer group,
+bounded concurrency, acks after success (at-least-once), retries, and a
+dead-letter stream for records that keep failing, so a poison record neither
+blocks the stream nor is lost.
 
->>> await consume(server, stream, group="serving", stop=asyncio.Event())  # doctest: +SKIP
+>>> await consume(server, get_stream(url), stop=stop,
+...               dead_letter=get_stream(url + "-dead-letter"))      # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import socket
 from typing import Any
 
-from servegraph.errors import ServegraphError
 from servegraph.serving.event import Event
 from servegraph.streams.base import Stream
-
-logger = logging.getLogger("servegraph.serving.stream")
+from servegraph.streams.consumer import StreamConsumer
 
 
 async def consume(
     server: Any,
     stream: Stream,
     *,
+    stop: asyncio.Event | None = None,
     group: str = "servegraph-serving",
     consumer: str | None = None,
-    stop: asyncio.Event,
+    dead_letter: Stream | None = None,
+    concurrency: int = 8,
+    max_attempts: int = 3,
     batch: int = 100,
     block_ms: int = 500,
-) -> int:
-    """Run records through ``server.run_async`` until ``stop`` is set; return how many ran."""
-    consumer = consumer or f"{socket.gethostname()}-{id(server)}"
-    done = 0
-    while not stop.is_set():
-        records = await stream.read(group, consumer, count=batch, block_ms=block_ms)
-        for record in records:
-            event = Event(body=record.data, path="/", method="POST", id=record.offset)
-            try:
-                await server.run_async(event)
-            except ServegraphError as exc:
-                logger.warning("record %s of %s failed: %s", record.offset, stream.url, exc)
-            done += 1
-        if records:
-            await stream.ack(group, [record.offset for record in records])
-    return done
+    until_idle: bool = False,
+) -> StreamConsumer:
+    """Run records through ``server.run_async`` until ``stop`` is set (or the stream is idle)."""
+
+    async def run_record(data: Any) -> object:
+        return await server.run_async(Event(body=data, path="/", method="POST"))
+
+    driver = StreamConsumer(
+        stream,
+        run_record,
+        group=group,
+        consumer=consumer or f"{socket.gethostname()}-{id(server)}",
+        concurrency=concurrency,
+        max_attempts=max_attempts,
+        dead_letter=dead_letter,
+        batch=batch,
+        block_ms=block_ms,
+    )
+    await driver.run(stop=stop, until_idle=until_idle)
+    return driver

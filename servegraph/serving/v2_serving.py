@@ -288,7 +288,7 @@ class V2ModelServer:
             "model_version": self.version or None,
             "request_id": request.get("id") or event.id,
             "timestamp": timestamp,
-            "inputs": _plain(request.get("inputs") or []),
+            "inputs": _plain(_input_rows(request.get("inputs"))),
             "outputs": _plain(_as_rows(outputs)),
             "latency_ms": (time.perf_counter() - start) * 1000.0,
             "error": error,
@@ -384,6 +384,15 @@ def _as_rows(outputs: Any) -> list[Any]:
     if hasattr(outputs, "tolist") and getattr(outputs, "ndim", 0) > 0:
         return list(outputs)
     return [outputs]
+
+
+def _input_rows(inputs: Any) -> list[Any]:
+    """The request's input rows; malformed inputs (a string, a dict) log no rows."""
+    if isinstance(inputs, list):
+        return inputs
+    if hasattr(inputs, "tolist") and getattr(inputs, "ndim", 0) > 0:
+        return list(inputs)
+    return []
 
 
 def _plain(values: list[Any]) -> list[Any]:

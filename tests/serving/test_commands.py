@@ -24,7 +24,6 @@ from servegraph.errors import ConfigError
 from servegraph.serving import commands
 from servegraph.serving.event import Event
 from servegraph.serving.stream_source import consume
-from servegraph.streams.base import Record
 
 APP = textwrap.dedent(
     """
@@ -110,33 +109,8 @@ def test_source_without_streams_is_a_clear_error(
         commands.run(args)
 
 
-class MemoryStream:
-    """A Stream (servegraph.streams.base) held in memory."""
-
-    url = "memory://requests"
-
-    def __init__(self, records: list[dict[str, Any]], stop: asyncio.Event) -> None:
-        self.records = [Record(str(i), r) for i, r in enumerate(records)]
-        self.acked: list[str] = []
-        self.stop = stop
-
-    async def push(self, records: list[dict[str, Any]]) -> list[str]:
-        raise NotImplementedError
-
-    async def read(self, group: str, consumer: str, count: int = 100, block_ms: int = 0) -> Any:
-        batch, self.records = self.records[:count], self.records[count:]
-        if not batch:
-            self.stop.set()
-        return batch
-
-    async def ack(self, group: str, offsets: list[str]) -> None:
-        self.acked += offsets
-
-    async def close(self) -> None:
-        pass
-
-
-async def test_stream_source_runs_and_acks_every_record() -> None:
+async def test_stream_source_runs_acks_and_dead_letters(tmp_path: Path) -> None:
+    """Records run through the graph; a record that keeps failing goes to the dead letter."""
     seen: list[Any] = []
 
     class Server:
@@ -145,11 +119,20 @@ async def test_stream_source_runs_and_acks_every_record() -> None:
                 raise ConfigError("bad record")
             seen.append(event.body)
 
-    stop = asyncio.Event()
-    stream = MemoryStream([{"x": 1}, {"bad": True}, {"x": 2}], stop)
-    done = await asyncio.wait_for(consume(Server(), stream, stop=stop, batch=2), 5)
-    assert done == 3 and seen == [{"x": 1}, {"x": 2}]
-    assert stream.acked == ["0", "1", "2"]
+    source = streams.get_stream(str(tmp_path / "requests"))
+    dead = streams.get_stream(str(tmp_path / "requests-dead-letter"))
+    await source.push([{"x": 1}, {"bad": True}, {"x": 2}])
+    driver = await asyncio.wait_for(
+        consume(Server(), source, dead_letter=dead, batch=2, until_idle=True), 10
+    )
+    assert sorted(r["x"] for r in seen) == [1, 2]
+    assert (driver.stats.processed, driver.stats.dead_lettered) == (2, 1)
+    (letter,) = await dead.read("check", "c")
+    assert letter.data["data"] == {"bad": True} and "bad record" in letter.data["error"]
+    # everything was acked: the serving group gets nothing again
+    assert await source.read("servegraph-serving", "other") == []
+    await source.close()
+    await dead.close()
 
 
 def _free_port() -> int:

@@ -136,6 +136,18 @@ class StreamTracker:
         # the buffer's bulk moves and the spill file are guarded by this lock
         self._mutex = threading.RLock()
 
+    # -- endpoints ----------------------------------------------------------------
+
+    def register_endpoint(self, endpoint: dict[str, Any]) -> None:
+        """Register a model endpoint (called once per model step at server init).
+
+        The registry takes the reference statistics from a ``store://models/...``
+        model URI (the model's training set); registering again keeps them.
+        """
+        from servegraph.monitoring.endpoints import EndpointRegistry, ModelEndpoint
+
+        EndpointRegistry().register(ModelEndpoint(**endpoint))
+
     # -- the request path ---------------------------------------------------------
 
     def log(self, record: dict[str, Any]) -> None:

@@ -12,7 +12,11 @@ from typing import Any, Protocol, runtime_checkable
 class Tracker(Protocol):
     """Receives one record per model request (see the serving contract).
 
-    ``log`` must not block; ``start`` and ``close`` run with the server.
+    ``log`` must not block; ``start`` and ``close`` run with the server. A
+    tracker may also have ``register_endpoint(endpoint: dict)``: each model step
+    calls it once at init with ``{"id", "project", "function", "model_name",
+    "model_version", "model_uri"}`` so monitoring knows the endpoint before its
+    first record.
     """
 
     def log(self, record: dict[str, Any]) -> None: ...

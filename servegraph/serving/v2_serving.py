@@ -86,6 +86,7 @@ class V2ModelServer:
     # -- lifecycle ---------------------------------------------------------
     def post_init(self, mode: str = "sync") -> None:
         """Load the model now (``mode="sync"``) or in a background thread (``"async"``)."""
+        self._register_endpoint()
         if self.ready:
             return
         if mode == "async":
@@ -94,6 +95,25 @@ class V2ModelServer:
         else:
             self.load()
             self.ready = True
+
+    def _register_endpoint(self) -> None:
+        """Tell the tracker (if it takes registrations) about this model endpoint."""
+        tracker = self.context.tracker if self.context is not None else None
+        register = getattr(tracker, "register_endpoint", None)
+        if register is None:
+            return
+        endpoint = {
+            "id": self.endpoint_id,
+            "project": getattr(self.context, "project", ""),
+            "function": getattr(self.context, "name", ""),
+            "model_name": self.name,
+            "model_version": self.version or "",
+            "model_uri": self.model_path or "",
+        }
+        try:
+            register(endpoint)
+        except Exception as exc:  # monitoring must never stop a model from serving
+            self.context.logger.warning("endpoint %s not registered: %s", self.name, exc)
 
     def _load_safely(self) -> None:
         try:

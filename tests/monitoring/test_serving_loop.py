@@ -97,3 +97,36 @@ async def test_async_server_lifecycle_starts_and_flushes_the_tracker(tmp_path: P
         await server.run_async(Event({"inputs": [[i, 0, 0]]}, path="/v2/models/m1/infer"))
     await server.close()
     assert [r["inputs"] for r in await _records(url)] == [[[i, 0, 0]] for i in range(40)]
+
+
+def test_model_steps_register_their_endpoint_with_the_training_reference(tmp_path: Path) -> None:
+    """With tracking on, each model step registers its endpoint at init; a store://
+    model URI brings the training set's statistics as the reference."""
+    import pandas as pd
+
+    from servegraph.featurestore.stats import compute_stats
+    from servegraph.functions.context import build_context
+
+    train = reference_frame()
+    build_context("train", {"metadata": {"project": "churn"}}).log_model(
+        "sum", body=b"weights", training_set=train
+    )
+    fn = sg.new_function("churn-serving", kind="serving", project="churn")
+    fn.set_topology("router")
+    fn.add_model("m1", class_name=SumModel, model_path="store://models/churn/sum:latest")
+    fn.add_model("m2", class_name=SumModel)  # no model URI: registered without a reference
+    url = str(tmp_path / "endpoints")
+    fn.set_tracking(stream_path=url)
+    server = fn.to_mock_server(track_models=True)
+
+    endpoints = {e.model_name: e for e in EndpointRegistry().list(project="churn")}
+    assert set(endpoints) == {"m1", "m2"}
+    assert endpoints["m1"].model_uri == "store://models/churn/sum:latest"
+    assert endpoints["m1"].feature_names == FEATURES
+    assert endpoints["m1"].reference_stats == compute_stats(pd.DataFrame(train[FEATURES]))
+    assert endpoints["m2"].reference_stats == {}
+    # the id the records carry is the registered one
+    server.test("/v2/models/m1/infer", body={"inputs": [[1.0, 2.0, 3.0]]})
+    server.wait_for_completion()
+    (record,) = asyncio.run(_records(url))
+    assert record["endpoint_id"] == endpoints["m1"].id != endpoints["m2"].id

@@ -12,6 +12,9 @@ fixture of tests/conftest.py:
   as ``python -m servegraph ...`` in a subprocess and must exit 0. ``make ...``
   is never run: ``make demo`` / ``make test`` build a virtualenv and run the
   whole demo or suite (the suite would run this test again).
+- ``file=NAME`` in the info string (```` ```python file=train.py ````) writes the
+  block to that file in the working directory instead of running it: the code
+  a later block or command runs (a job's code, a workflow, an input file).
 - The info string after the language marks blocks that need a service:
   ``redis`` blocks run against the Redis at 127.0.0.1:6379 and are skipped
   without it (the file's test then reports a skip after running everything
@@ -23,6 +26,7 @@ fixture of tests/conftest.py:
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 import shlex
@@ -126,10 +130,27 @@ def test_doc_blocks_run(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     module.__file__ = str(work / f"{name}.py")
     monkeypatch.setitem(sys.modules, name, module)
     rel = path.relative_to(ROOT)
+    environ = dict(os.environ)
+    try:  # a fresh contextvars context: no run context leaks between files
+        skipped = contextvars.Context().run(run_blocks, blocks, rel, module, work)
+    finally:
+        os.environ.clear()
+        os.environ.update(environ)
+    if skipped:
+        pytest.skip(f"Redis not reachable: skipped the blocks at {', '.join(skipped)}")
+
+
+def run_blocks(blocks: list[Block], rel: Path, module: types.ModuleType, work: Path) -> list[str]:
+    """Run the blocks in order; return where the Redis blocks that were skipped are."""
     skipped = []
     for block in blocks:
         where = f"{rel}:{block.line}"
         if "notest" in block.tags:
+            continue
+        target = next((t[5:] for t in block.tags if t.startswith("file=")), None)
+        if target is not None:
+            (work / target).parent.mkdir(parents=True, exist_ok=True)
+            (work / target).write_text(block.code)
             continue
         if "redis" in block.tags and not redis_available():
             skipped.append(where)
@@ -140,8 +161,7 @@ def test_doc_blocks_run(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPa
         elif block.lang in SHELL:
             for command in shell_commands(block):
                 run_command(command, where, work)
-    if skipped:
-        pytest.skip(f"Redis not reachable: skipped the blocks at {', '.join(skipped)}")
+    return skipped
 
 
 def test_extract_blocks_reads_tags_lines_and_indented_fences() -> None:

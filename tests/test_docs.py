@@ -20,7 +20,8 @@ fixture of tests/conftest.py:
   without it (the file's test then reports a skip after running everything
   else), except under ``CI=true`` where a missing Redis fails the test;
   ``notest`` blocks are shown, never run, and are for services the CI machine
-  does not have (a Nuclio dashboard, a Kafka broker, S3, a remote function).
+  does not have (a Nuclio dashboard, a Kafka broker, S3, a remote function) and
+  for commands that never exit (``servegraph serve``, ``monitor --schedule``).
 - Other languages (yaml, text, json, mermaid) are data and are not run.
 """
 

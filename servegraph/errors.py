@@ -27,7 +27,8 @@ Hierarchy::
     │   ├── NotFoundInStoreError       an unknown run / artifact / function / project
     │   └── DataItemError              a data item URL cannot be read or written
     ├── RunError                       running functions, runtimes, projects, the CLI
-    │   └── RunFailedError             the run's code raised; carries the run
+    │   ├── RunFailedError             the run's code raised; carries the run
+    │   └── UsageError                 bad command-line arguments (exit code 2)
     ├── FeatureStoreError              feature sets, ingestion, retrieval
     │   ├── FeatureSetNotFoundError    unknown feature set or vector
     │   ├── FeatureNotFoundError       unknown feature in a vector
@@ -172,3 +173,7 @@ class OnlineStoreError(FeatureStoreError):
 
 class MonitoringError(ServegraphError):
     """The monitoring job, a drift metric or an alert failed."""
+
+
+class UsageError(RunError):
+    """Bad command-line arguments (the CLI exits with code 2)."""

@@ -1,0 +1,32 @@
+"""Parsing of ``key=value`` style CLI options."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from servegraph.errors import UsageError
+
+
+def parse_value(text: str) -> Any:
+    """A YAML scalar or list (``5`` -> 5, ``[1,2]`` -> [1, 2]); plain text if not YAML.
+
+    >>> parse_value("5"), parse_value("a-string"), parse_value("[1, 2]")
+    (5, 'a-string', [1, 2])
+    """
+    try:
+        return yaml.safe_load(text) if text.strip() else ""
+    except yaml.YAMLError:
+        return text
+
+
+def parse_pairs(options: list[str] | None, flag: str, parse: bool = True) -> dict[str, Any]:
+    """Parse repeated ``key=value`` options into a dict; UsageError names the bad one."""
+    out: dict[str, Any] = {}
+    for option in options or []:
+        key, sep, value = option.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"The '{flag}' option must be key=value. Got {option!r} instead.")
+        out[key.strip()] = parse_value(value) if parse else value
+    return out

@@ -1,0 +1,1 @@
+"""Hub function: describe a dataset."""

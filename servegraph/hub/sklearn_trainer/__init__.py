@@ -1,0 +1,1 @@
+"""Hub function: train a scikit-learn classifier."""

@@ -1,0 +1,126 @@
+"""Runs and their logs in the run database."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from servegraph.errors import NotFoundInStoreError
+from servegraph.storage.dbbase import StoreBase, now
+from servegraph.storage.models import LogRow, RunRow
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+class RunStore(StoreBase):
+    """``store_run`` / ``read_run`` / ``list_runs`` / ``del_run`` and run logs."""
+
+    def store_run(self, run: dict[str, Any]) -> None:
+        """Insert or replace a run record (keyed by project, uid and iteration)."""
+        meta = run.get("metadata", {})
+        status = run.get("status", {})
+        project = meta.get("project") or ""
+        uid, iteration = meta["uid"], int(meta.get("iteration") or 0)
+        with self.session() as s:
+            row = s.scalar(
+                select(RunRow).where(
+                    RunRow.project == project, RunRow.uid == uid, RunRow.iteration == iteration
+                )
+            )
+            if row is None:
+                row = RunRow(project=project, uid=uid, iteration=iteration)
+                s.add(row)
+            row.name = meta.get("name") or ""
+            row.state = status.get("state") or "created"
+            row.start_time = _parse_time(status.get("start_time"))
+            row.updated = now()
+            row.body = run
+
+    def read_run(self, uid: str, project: str = "", iteration: int = 0) -> dict[str, Any]:
+        """Return the run record; NotFoundInStoreError if there is none."""
+        with self.session() as s:
+            row = s.scalar(
+                select(RunRow).where(
+                    RunRow.project == project, RunRow.uid == uid, RunRow.iteration == iteration
+                )
+            )
+            if row is None:
+                raise NotFoundInStoreError(
+                    f"run {uid!r} (iteration {iteration}) not found in project {project!r}"
+                )
+            return dict(row.body)
+
+    def find_run(self, uid: str) -> dict[str, Any]:
+        """Return the parent run ``uid`` from any project (for ``servegraph logs UID``)."""
+        with self.session() as s:
+            row = s.scalar(select(RunRow).where(RunRow.uid == uid, RunRow.iteration == 0))
+            if row is None:
+                raise NotFoundInStoreError(f"run {uid!r} not found")
+            return dict(row.body)
+
+    def list_runs(
+        self,
+        project: str | None = None,
+        name: str | None = None,
+        state: str | None = None,
+        labels: dict[str, str] | None = None,
+        uid: str | None = None,
+        iterations: bool = False,
+        last: int = 0,
+    ) -> list[dict[str, Any]]:
+        """Run records, newest first, filtered by the given fields.
+
+        Children of hyper-parameter runs are left out unless ``iterations`` is true.
+        """
+        query = select(RunRow).order_by(RunRow.updated.desc(), RunRow.id.desc())
+        if project is not None:
+            query = query.where(RunRow.project == project)
+        if name:
+            query = query.where(RunRow.name == name)
+        if state:
+            query = query.where(RunRow.state == state)
+        if uid:
+            query = query.where(RunRow.uid == uid)
+        if not iterations:
+            query = query.where(RunRow.iteration == 0)
+        with self.session() as s:
+            runs = [dict(row.body) for row in s.scalars(query)]
+        if labels:
+            runs = [
+                r
+                for r in runs
+                if all(r["metadata"].get("labels", {}).get(k) == v for k, v in labels.items())
+            ]
+        return runs[:last] if last else runs
+
+    def del_run(self, uid: str, project: str = "") -> None:
+        """Delete a run, its children and its logs."""
+        with self.session() as s:
+            s.execute(delete(RunRow).where(RunRow.project == project, RunRow.uid == uid))
+            s.execute(delete(LogRow).where(LogRow.project == project, LogRow.uid == uid))
+
+    def store_log(self, uid: str, project: str, body: bytes) -> None:
+        """Append a chunk to the run's log."""
+        if not body:
+            return
+        with self.session() as s:
+            s.add(LogRow(project=project, uid=uid, body=body))
+
+    def get_log(self, uid: str, project: str = "") -> bytes:
+        """The run's whole log so far."""
+        with self.session() as s:
+            chunks = s.scalars(
+                select(LogRow.body)
+                .where(LogRow.project == project, LogRow.uid == uid)
+                .order_by(LogRow.id)
+            )
+            return b"".join(chunks)

@@ -1,0 +1,118 @@
+"""The catalog: feature sets and vectors saved as JSON, loaded by name or URI.
+
+A SQLAlchemy table on ``get_config().dbpath`` (created on first use), behind a
+small interface (:class:`Catalog`) that can move into the run database later.
+URIs: ``store://feature-sets/{project}/{name}:{tag}`` and
+``store://feature-vectors/{project}/{name}:{tag}``.
+
+>>> parse_uri("store://feature-sets/shop/orders:v1", "feature-sets")
+('shop', 'orders', 'v1')
+>>> parse_uri("orders", "feature-sets")
+('default', 'orders', 'latest')
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
+
+from servegraph.config import get_config
+from servegraph.errors import FeatureSetNotFoundError, FeatureStoreError
+
+DEFAULT_PROJECT = "default"
+DEFAULT_TAG = "latest"
+KINDS = ("feature-sets", "feature-vectors")
+
+_metadata = sa.MetaData()
+_objects = sa.Table(
+    "featurestore_objects",
+    _metadata,
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("project", sa.String(128), primary_key=True),
+    sa.Column("name", sa.String(256), primary_key=True),
+    sa.Column("tag", sa.String(128), primary_key=True),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("updated", sa.DateTime, nullable=False),
+)
+_engines: dict[str, sa.Engine] = {}
+
+
+def make_uri(kind: str, project: str, name: str, tag: str = DEFAULT_TAG) -> str:
+    return f"store://{kind}/{project}/{name}:{tag}"
+
+
+def parse_uri(name_or_uri: str, kind: str, project: str | None = None) -> tuple[str, str, str]:
+    """(project, name, tag) of a name (``name`` or ``name:tag``) or a ``store://`` URI."""
+    text = name_or_uri
+    proj = project or DEFAULT_PROJECT
+    if text.startswith("store://"):
+        prefix = f"store://{kind}/"
+        if not text.startswith(prefix) or text.count("/") != 4:
+            raise FeatureStoreError(
+                f"Expected a URI like {prefix}<project>/<name>[:<tag>]. Got {name_or_uri!r}."
+            )
+        proj, text = text[len(prefix) :].split("/", 1)
+    name, _, tag = text.partition(":")
+    if not name:
+        raise FeatureStoreError(f"An empty name in {name_or_uri!r}.")
+    return proj, name, tag or DEFAULT_TAG
+
+
+class Catalog:
+    """Feature-store objects in SQL: ``Catalog().save("feature-sets", "p", "n", "v1", {...})``."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = url or get_config().dbpath
+        engine = _engines.get(self.url)
+        if engine is None:
+            engine = sa.create_engine(self.url)
+            _metadata.create_all(engine)
+            _engines[self.url] = engine
+        self._engine = engine
+
+    def save(self, kind: str, project: str, name: str, tag: str, body: dict[str, Any]) -> str:
+        """Insert or replace an object; return its URI."""
+        row = {"kind": kind, "project": project, "name": name, "tag": tag}
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(sa.delete(_objects).filter_by(**row))
+                conn.execute(
+                    sa.insert(_objects).values(
+                        **row, body=json.dumps(body), updated=datetime.now(UTC).replace(tzinfo=None)
+                    )
+                )
+        except SQLAlchemyError as exc:
+            raise FeatureStoreError(
+                f"saving {make_uri(kind, project, name, tag)} failed: {exc}"
+            ) from exc
+        return make_uri(kind, project, name, tag)
+
+    def load(self, kind: str, project: str, name: str, tag: str) -> dict[str, Any]:
+        """The saved body; FeatureSetNotFoundError naming the URI when absent."""
+        query = sa.select(_objects.c.body).filter_by(kind=kind, project=project, name=name, tag=tag)
+        with self._engine.connect() as conn:
+            body = conn.execute(query).scalar_one_or_none()
+        if body is None:
+            raise FeatureSetNotFoundError(
+                f"{make_uri(kind, project, name, tag)} is not in the catalog"
+            )
+        loaded: dict[str, Any] = json.loads(body)
+        return loaded
+
+    def list(self, kind: str, project: str | None = None) -> list[tuple[str, str, str]]:
+        """(project, name, tag) of every object of a kind."""
+        query = sa.select(_objects.c.project, _objects.c.name, _objects.c.tag).filter_by(kind=kind)
+        if project is not None:
+            query = query.filter_by(project=project)
+        with self._engine.connect() as conn:
+            return [(p, n, t) for p, n, t in conn.execute(query)]
+
+    def delete(self, kind: str, project: str, name: str, tag: str) -> None:
+        with self._engine.begin() as conn:
+            conn.execute(
+                sa.delete(_objects).filter_by(kind=kind, project=project, name=name, tag=tag)
+            )

@@ -1,0 +1,282 @@
+"""Ingestion: run a feature set's pipeline over a source and write its targets.
+
+``ingest(fset, df)`` validates the input, runs the transformation graph and the
+aggregations on storey, writes the offline target (all rows) and the online
+target (the latest row per entity, atomically), infers the schema, computes the
+reference statistics and saves the feature set in the catalog::
+
+    fset = FeatureSet("orders", entities=["customer_id"], timestamp_key="time")
+    fset.add_aggregation("amount", ["sum", "avg"], ["1h", "1d"], period="10m")
+    df = ingest(fset, orders_df)
+
+Real-time: ``await ingest_stream(fset, StreamSource(stream))`` (or ``ingest``
+with a StreamSource outside an event loop).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+from typing import Any
+
+import pandas as pd
+import storey
+
+from servegraph.errors import EntityError, FeatureStoreError, SchemaError
+
+from .feature_set import FeatureSet, get_feature_set
+from .model import Feature, compatible, value_type_of
+from .pipeline import WARMUP, Transform, rename_map, row_steps, transformations
+from .progress import progress_step
+from .sources import StreamSource, read_batch_source
+from .stats import compute_stats
+from .targets import BaseTarget
+from .writer import write_targets
+
+logger = logging.getLogger(__name__)
+
+_NUMERIC_FREE_OPS = {"count", "first", "last"}
+
+
+class InferOptions(enum.IntFlag):
+    """What ``ingest`` infers: the schema (features and types), the statistics, or both."""
+
+    NONE = 0
+    SCHEMA = 1
+    STATS = 2
+    ALL = 3
+
+
+def ingest(
+    featureset: FeatureSet | str,
+    source: Any,
+    targets: list[BaseTarget] | None = None,
+    infer_options: InferOptions = InferOptions.ALL,
+    overwrite: bool | None = None,
+    namespace: dict[str, Any] | None = None,
+) -> pd.DataFrame | None:
+    """Ingest ``source`` (DataFrame, CSV/Parquet path or URL, StreamSource) into a feature set.
+
+    Returns the ingested rows (None for a stream). ``overwrite`` (default True for
+    batch) replaces the offline data; ``overwrite=False`` appends, and the
+    aggregation windows continue from the offline rows already stored.
+    """
+    fset = get_feature_set(featureset)
+    if targets:
+        fset.set_targets(targets)
+    if isinstance(source, StreamSource):
+        asyncio.run(ingest_stream(fset, source, namespace=namespace))
+        return None
+    df = read_batch_source(source)
+    transforms = transformations(fset, namespace)
+    df = _prepare(fset, df, transforms)
+    overwrite = True if overwrite is None else overwrite
+    history = None if overwrite else _aggregation_history(fset, df)
+    result = _run_batch_flow(fset, df, transforms, history)
+    _check_schema(fset, result, infer=bool(infer_options & InferOptions.SCHEMA))
+    reports = write_targets(fset, result, overwrite=overwrite)
+    for report in reports:
+        logger.info(
+            "ingested %s: %d of %d entity rows into %s",
+            fset.uri,
+            report.written,
+            report.total,
+            report.target,
+        )
+    if infer_options & InferOptions.STATS:
+        features = [
+            c for c in result.columns if c not in fset.entity_names and c != fset.timestamp_key
+        ]
+        fset.stats = compute_stats(result[features])
+    fset.save()
+    return result
+
+
+def _prepare(fset: FeatureSet, df: pd.DataFrame, transforms: list[Transform]) -> pd.DataFrame:
+    """Check entity/timestamp columns, parse times, run pandas-engine transforms."""
+    for declared in fset.entities:
+        entity = declared.name
+        if entity not in df.columns:
+            raise EntityError(
+                f"The entity column {entity!r} of feature set {fset.name!r} is missing from the "
+                f"source; its columns are {list(map(str, df.columns))}."
+            )
+        nulls = int(df[entity].isna().sum())
+        if nulls:
+            raise EntityError(
+                f"The entity column {entity!r} of feature set {fset.name!r} has {nulls} "
+                "null values."
+            )
+        found = value_type_of(df[entity])
+        if declared.value_type and not compatible(declared.value_type, found):
+            raise SchemaError(
+                f"The entity {entity!r} of feature set {fset.name!r} is "
+                f"{declared.value_type!r} but the source column is {found!r}."
+            )
+    ts = fset.timestamp_key
+    if ts is not None:
+        if ts not in df.columns:
+            raise EntityError(
+                f"The timestamp column {ts!r} of feature set {fset.name!r} is missing from the "
+                f"source; its columns are {list(map(str, df.columns))}."
+            )
+        if not pd.api.types.is_datetime64_any_dtype(df[ts]):
+            try:
+                df = df.assign(**{ts: pd.to_datetime(df[ts])})
+            except (ValueError, TypeError) as exc:
+                raise SchemaError(
+                    f"The timestamp column {ts!r} of feature set {fset.name!r} is not a time: {exc}"
+                ) from exc
+    if fset.engine == "pandas":
+        for fn in transforms:
+            df = fn(df)
+    if fset.engine == "pandas" or not transforms:
+        _check_aggregated_columns(fset, df)
+    return df
+
+
+def _check_aggregated_columns(fset: FeatureSet, df: pd.DataFrame) -> None:
+    for agg in fset.aggregations:
+        if agg.column not in df.columns:
+            raise SchemaError(
+                f"The column {agg.column!r} aggregated by {agg.name!r} in feature set "
+                f"{fset.name!r} is missing from the data."
+            )
+        needs_numbers = set(agg.operations) - _NUMERIC_FREE_OPS
+        if needs_numbers and not pd.api.types.is_numeric_dtype(df[agg.column]):
+            raise SchemaError(
+                f"The column {agg.column!r} has type {df[agg.column].dtype} but aggregation "
+                f"{agg.name!r} computes {sorted(needs_numbers)}, which need numbers."
+            )
+
+
+def _aggregation_history(fset: FeatureSet, df: pd.DataFrame) -> pd.DataFrame | None:
+    """Offline rows still inside the aggregation windows of ``df``'s first event.
+
+    Appending ingestions replay them through the aggregation (not the transforms,
+    not the targets) so windows span ingestions as if the data came in one go.
+    """
+    ts = fset.timestamp_key
+    if not fset.aggregations or ts is None or df.empty:
+        return None
+    first = df[ts].min()
+    back = max(agg.history_needed() for agg in fset.aggregations)
+    try:
+        history = fset.offline_target().read(fset.key, ts, first - back, first)
+    except FeatureStoreError:  # nothing ingested yet
+        return None
+    columns = {*fset.entity_names, ts, *(agg.column for agg in fset.aggregations)}
+    if history.empty or not columns <= set(history.columns):
+        return None
+    return history[[c for c in history.columns if c in columns]].assign(**{WARMUP: True})
+
+
+def _run_batch_flow(
+    fset: FeatureSet,
+    df: pd.DataFrame,
+    transforms: list[Transform],
+    history: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    steps = row_steps(fset, transforms)
+    if not steps:
+        return df.reset_index(drop=True)
+    keys = fset.entity_names
+    frames = [df] if history is None or not fset.aggregations else [history, df]
+    source = storey.DataframeSource(frames, key_field=keys[0] if len(keys) == 1 else keys)
+    with progress_step(len(df), f"ingesting {fset.name}") as tick:
+        flow = [source, *([tick] if tick is not None else []), *steps]
+        rows = storey.build_flow([*flow, storey.Reduce([], _append)]).run().await_termination()
+    return rows_to_frame(fset, rows, df.columns)
+
+
+def _append(acc: list[dict[str, Any]], body: dict[str, Any]) -> list[dict[str, Any]]:
+    if WARMUP not in body:
+        acc.append(body)
+    return acc
+
+
+def rows_to_frame(
+    fset: FeatureSet, rows: list[dict[str, Any]], source_columns: Any = ()
+) -> pd.DataFrame:
+    """The flow's output rows as a frame: entities, timestamp, source columns, aggregates."""
+    df = pd.DataFrame(rows).rename(columns=rename_map(fset))
+    first = [*fset.entity_names, *([fset.timestamp_key] if fset.timestamp_key else [])]
+    aggs = [n for a in fset.aggregations for n in a.feature_names() if n in df.columns]
+    known = set(first) | set(aggs)
+    middle = [c for c in source_columns if c in df.columns and c not in known]
+    rest = [c for c in df.columns if c not in known and c not in middle]
+    df = df[[c for c in first if c in df.columns] + middle + rest + aggs]
+    ts = fset.timestamp_key
+    if ts is not None and ts in df.columns and not pd.api.types.is_datetime64_any_dtype(df[ts]):
+        df[ts] = pd.to_datetime(df[ts])
+    return df
+
+
+def _check_schema(fset: FeatureSet, df: pd.DataFrame, infer: bool) -> None:
+    """Declared features must be present with a compatible type; infer the rest."""
+    for feature in fset.features:
+        if feature.name not in df.columns:
+            raise SchemaError(
+                f"Feature {feature.name!r} of feature set {fset.name!r} is missing from the "
+                f"ingested data."
+            )
+        found = value_type_of(df[feature.name])
+        if feature.value_type and not compatible(feature.value_type, found):
+            raise SchemaError(
+                f"Feature {feature.name!r} of feature set {fset.name!r} is {feature.value_type!r} "
+                f"but the ingested column is {found!r}."
+            )
+    if not infer:
+        return
+    declared = {f.name for f in fset.features}
+    skip = set(fset.entity_names) | {fset.timestamp_key} | declared
+    for column in df.columns:
+        if column not in skip:
+            fset.features.append(Feature(str(column), value_type_of(df[column])))
+    for entity in fset.entities:
+        if entity.value_type is None:
+            entity.value_type = value_type_of(df[entity.name])
+
+
+async def ingest_stream(
+    featureset: FeatureSet | str,
+    source: StreamSource,
+    targets: list[BaseTarget] | None = None,
+    namespace: dict[str, Any] | None = None,
+) -> int:
+    """Real-time ingestion: read records, run the pipeline (aggregation state kept across
+    reads, and restored at start from the offline rows still inside the windows), write
+    each read's rows (online atomically), then ack. Returns the record count."""
+    fset = get_feature_set(featureset)
+    if targets:
+        fset.set_targets(targets)
+    transforms = transformations(fset, namespace)
+    steps = row_steps(fset, transforms)
+    controller = storey.build_flow([storey.AsyncEmitSource(), *steps, storey.Complete()]).run()
+    stream = source.open()
+    total = 0
+    try:
+        while source.max_records is None or total < source.max_records:
+            records = await stream.read(
+                source.group, source.consumer, source.count, source.block_ms
+            )
+            if not records:
+                if source.stop_on_empty:
+                    break
+                continue
+            batch = _prepare(fset, pd.DataFrame([r.data for r in records]), transforms)
+            if total == 0:  # restore the windows from the rows stored before this run
+                history = _aggregation_history(fset, batch)
+                for body in [] if history is None else history.to_dict("records"):
+                    await controller.emit(body)
+            rows = [await controller.emit(body) for body in batch.to_dict("records")]
+            frame = rows_to_frame(fset, rows, batch.columns)
+            _check_schema(fset, frame, infer=not fset.features)
+            write_targets(fset, frame, overwrite=False)
+            await stream.ack(source.group, [r.offset for r in records])
+            total += len(records)
+    finally:
+        await controller.terminate(wait=True)
+    fset.save()
+    return total

@@ -1,0 +1,66 @@
+"""Writing ingested rows to a feature set's targets.
+
+Offline targets get every row; online targets get the latest row per entity
+(by the timestamp key, else the last seen), replaced atomically per batch. A
+failed online write raises OnlineStoreError saying what was written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from servegraph.errors import OnlineStoreError
+
+from .feature_set import FeatureSet
+from .targets import OfflineTarget, OnlineTarget, WriteReport
+from .targets.base import jsonable
+
+
+def entity_key(values: Sequence[Any]) -> str:
+    """The store key of an entity: its values joined by ``.``.
+
+    >>> entity_key([7, "eu"])
+    '7.eu'
+    """
+    return ".".join(str(jsonable(v)) for v in values)
+
+
+def latest_rows(fset: FeatureSet, df: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """entity key -> the entity's latest row as plain JSON values."""
+    frame = df
+    if fset.timestamp_key is not None:
+        frame = df.sort_values(fset.timestamp_key, kind="stable")
+    latest = frame.groupby(fset.entity_names, sort=False).tail(1)
+    keys = fset.entity_names
+    out: dict[str, dict[str, Any]] = {}
+    for record in latest.to_dict("records"):
+        row = {str(k): jsonable(v) for k, v in record.items()}
+        out[entity_key([record[k] for k in keys])] = row
+    return out
+
+
+def write_targets(fset: FeatureSet, df: pd.DataFrame, overwrite: bool) -> list[WriteReport]:
+    """Write ``df`` to every target of ``fset``; return the online write reports."""
+    reports: list[WriteReport] = []
+    offline_done: list[str] = []
+    rows: dict[str, dict[str, Any]] | None = None
+    for target in fset.get_targets():
+        if isinstance(target, OfflineTarget):
+            target.write(fset.key, df, fset.timestamp_key, overwrite)
+            offline_done.append(target.kind)
+        elif isinstance(target, OnlineTarget):
+            rows = latest_rows(fset, df) if rows is None else rows
+            store = target.open()
+            try:
+                reports.append(store.write(fset.key, rows))
+            except OnlineStoreError as exc:
+                raise OnlineStoreError(
+                    f"ingestion of {fset.uri} ({len(df)} rows; offline targets written: "
+                    f"{offline_done or 'none'}) failed on the online store: {exc}"
+                ) from exc
+            finally:
+                store.close()
+    return reports

@@ -191,3 +191,23 @@ def test_every_doc_page_is_linked_from_the_readme() -> None:
     readme = (ROOT / "README.md").read_text()
     for path in DOC_FILES[1:]:
         assert f"docs/{path.name}" in readme, f"README.md does not link docs/{path.name}"
+
+
+def test_redis_blocks_are_skipped_without_redis_and_fail_under_ci(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "_reachable", lambda host, port: False)
+    monkeypatch.delenv("CI", raising=False)
+    blocks = extract_blocks("```python redis\nraise AssertionError\n```\n```python\nx = 1\n```\n")
+    module = types.ModuleType("docs_probe")
+    assert run_blocks(blocks, Path("doc.md"), module, tmp_path) == ["doc.md:2"]
+    assert module.x == 1
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true"):
+        run_blocks(blocks, Path("doc.md"), module, tmp_path)
+
+
+def test_file_blocks_are_written_not_run(tmp_path: Path) -> None:
+    blocks = extract_blocks("```python file=pkg/job.py\nraise SystemExit(1)\n```\n")
+    assert run_blocks(blocks, Path("doc.md"), types.ModuleType("docs_probe"), tmp_path) == []
+    assert (tmp_path / "pkg" / "job.py").read_text() == "raise SystemExit(1)\n"

@@ -32,9 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             module = importlib.import_module(module_path)
         except ModuleNotFoundError as exc:
-            if exc.name != module_path:
-                raise
-            continue  # sub-command not built yet
+            missing = exc.name or ""
+            if not (module_path == missing or module_path.startswith(missing + ".")):
+                raise  # the sub-command exists but one of its imports is broken
+            continue  # sub-command not installed
         p = module.add_parser(sub)
         p.set_defaults(_module=module)
     return parser

@@ -1,0 +1,280 @@
+"""The monitoring job: stream records -> stored windows -> drift results, alerts, retraining.
+
+One run:
+
+1. reads the tracking stream as consumer group ``monitoring[-project][-endpoint]``
+   from its committed offset, in batches; each batch is flattened, appended to
+   the endpoint's window Parquet files, its windows marked dirty, then acked;
+2. scores every dirty window against the endpoint's stored reference
+   statistics (fitted once per run, never recomputed from data), saves window
+   and feature results (replacing earlier ones) and clears the mark;
+3. exports results to Parquet, draws the plots, evaluates alert rules and the
+   retraining trigger on the new window results.
+
+A run killed anywhere loses nothing and counts nothing twice: unacked batches
+are re-delivered and deduplicated by (offset, row) on load; dirty windows are
+scored by the next run.
+
+>>> report = MonitoringJob(window="10min").run_sync()     # doctest: +SKIP
+>>> [(w.endpoint_id, w.status.value) for w in report.windows]   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import numpy as np
+import pandas as pd
+
+from servegraph.config import get_config
+from servegraph.errors import MonitoringError, NotFoundInStoreError, ServegraphError
+from servegraph.monitoring.alerts.engine import Alert, AlertEngine
+from servegraph.monitoring.datastore import WindowStore
+from servegraph.monitoring.drift import DriftStatus, DriftThresholds, FittedReference, worst
+from servegraph.monitoring.endpoints import EndpointRegistry, ModelEndpoint
+from servegraph.monitoring.records import flatten
+from servegraph.monitoring.results import ResultStore, WindowResult
+from servegraph.monitoring.retrain import RetrainTrigger
+from servegraph.monitoring.tracking import default_stream_url
+from servegraph.streams import Stream, get_stream
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class JobReport:
+    """What one run did."""
+
+    records: int = 0
+    batches: int = 0
+    windows: list[WindowResult] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+    retrain_runs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    outputs: list[Path] = field(default_factory=list)
+
+    @property
+    def drifted(self) -> list[WindowResult]:
+        """Windows with drift detected."""
+        return [w for w in self.windows if w.status is DriftStatus.DRIFT_DETECTED]
+
+
+def _window(window: str) -> pd.Timedelta:
+    try:
+        delta = pd.Timedelta(window)
+    except ValueError as exc:
+        raise MonitoringError(
+            f"The 'window' parameter of MonitoringJob must be a duration such as '1h' or "
+            f"'10min'. Got {window!r} instead."
+        ) from exc
+    if delta <= pd.Timedelta(0):
+        raise MonitoringError(
+            f"The 'window' parameter of MonitoringJob must be positive. Got {window!r}."
+        )
+    return delta
+
+
+class MonitoringJob:
+    """Measure drift per endpoint and time window; see the module docstring.
+
+    Parameters: ``stream_path`` (the tracking stream, default the trackers'),
+    ``project`` / ``endpoint`` (only those endpoints; each filter has its own
+    consumer group), ``window`` (duration of a time window), ``thresholds``,
+    ``batch_size`` (records read per batch), ``dbpath``, ``output_path``
+    (Parquet data, results and plots; default ``$SERVEGRAPH_HOME/monitoring``),
+    ``alerts`` (an :class:`AlertEngine`), ``retrain`` (a :class:`RetrainTrigger`),
+    ``plots`` (draw PNG/HTML reports), ``stream`` (an open stream, for tests).
+    """
+
+    def __init__(
+        self,
+        *,
+        stream_path: str | None = None,
+        project: str | None = None,
+        endpoint: str | None = None,
+        window: str = "1h",
+        thresholds: DriftThresholds | None = None,
+        batch_size: int = 1000,
+        dbpath: str | None = None,
+        output_path: str | Path | None = None,
+        alerts: AlertEngine | None = None,
+        retrain: RetrainTrigger | None = None,
+        plots: bool = True,
+        stream: Stream | None = None,
+        results: ResultStore | None = None,
+    ) -> None:
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise MonitoringError(
+                f"The 'batch_size' parameter of MonitoringJob must be a positive int. "
+                f"Got {batch_size!r} instead."
+            )
+        self.stream_path = stream_path or default_stream_url()
+        self.project = project
+        self.endpoint = endpoint
+        self.window = _window(window)
+        self.thresholds = thresholds or DriftThresholds()
+        self.batch_size = batch_size
+        self.output_path = Path(output_path or get_config().home / "monitoring")
+        self.registry = EndpointRegistry(dbpath)
+        self.results = results or ResultStore(dbpath)
+        self.data = WindowStore(self.output_path / "data")
+        self.alerts = alerts
+        self.retrain = retrain
+        self.plots = plots
+        self._stream = stream
+        self._endpoints: dict[str, ModelEndpoint | None] = {}
+        self._fitted: dict[str, FittedReference] = {}
+
+    @property
+    def group(self) -> str:
+        """The consumer group of this job's filters."""
+        parts = ["monitoring"]
+        if self.project:
+            parts.append(f"p.{quote(self.project, safe='')}")
+        if self.endpoint:
+            parts.append(f"e.{quote(self.endpoint, safe='')}")
+        return "-".join(parts)
+
+    def run_sync(self) -> JobReport:
+        """Run once, blocking (for the CLI and schedulers)."""
+        return asyncio.run(self.run())
+
+    async def run(self) -> JobReport:
+        """Read new records, score dirty windows, then report, alert and retrain."""
+        report = JobReport()
+        stream = self._stream or get_stream(self.stream_path)
+        try:
+            await self._ingest(stream, report)
+        finally:
+            if self._stream is None:
+                await stream.close()
+        for endpoint_id, start in self.results.dirty():
+            if self._wanted(endpoint_id):
+                report.windows.append(self._score(endpoint_id, start))
+        await self._report(report)
+        return report
+
+    # -- 1. ingest ----------------------------------------------------------------
+
+    def _endpoint(
+        self, endpoint_id: str, record: dict[str, Any] | None = None
+    ) -> ModelEndpoint | None:
+        if endpoint_id not in self._endpoints:
+            try:
+                self._endpoints[endpoint_id] = self.registry.get(endpoint_id)
+            except NotFoundInStoreError:
+                if record is None or self.project:
+                    self._endpoints[endpoint_id] = None
+                else:  # first sight of an endpoint nobody registered: list it, no reference
+                    self._endpoints[endpoint_id] = self.registry.register(
+                        ModelEndpoint(
+                            id=endpoint_id,
+                            function=str(record.get("function") or ""),
+                            model_name=str(record.get("model_name") or ""),
+                            model_version=str(record.get("model_version") or ""),
+                        )
+                    )
+        return self._endpoints[endpoint_id]
+
+    def _wanted(self, endpoint_id: str, record: dict[str, Any] | None = None) -> bool:
+        """Whether this job's filters select the endpoint (registering new ones)."""
+        if self.endpoint and endpoint_id != self.endpoint:
+            return False
+        ep = self._endpoint(endpoint_id, record)
+        return not self.project or (ep is not None and ep.project == self.project)
+
+    async def _ingest(self, stream: Stream, report: JobReport) -> None:
+        while batch := await stream.read(self.group, "job", count=self.batch_size):
+            wanted = []
+            for record in batch:
+                endpoint_id = record.data.get("endpoint_id")
+                if isinstance(endpoint_id, str) and self._wanted(endpoint_id, record.data):
+                    wanted.append((record.offset, record.data))
+            names = {e: (ep.feature_names if ep else []) for e, ep in self._endpoints.items()}
+            dirty = []
+            for endpoint_id, df in flatten(wanted, names).items():
+                starts = df["timestamp"].dt.floor(self.window)
+                for start, part in df.groupby(starts, sort=True):
+                    self.data.append(endpoint_id, pd.Timestamp(start), part)
+                    dirty.append((endpoint_id, pd.Timestamp(start)))
+            self.results.mark_dirty(dirty)
+            await stream.ack(self.group, [r.offset for r in batch])
+            report.records += len(batch)
+            report.batches += 1
+
+    # -- 2. score -----------------------------------------------------------------
+
+    def _reference(self, endpoint_id: str) -> FittedReference | None:
+        if endpoint_id not in self._fitted:
+            ep = self._endpoint(endpoint_id)
+            if ep is None or not ep.reference_stats:
+                return None
+            self._fitted[endpoint_id] = FittedReference(ep.reference_stats, self.thresholds)
+        return self._fitted[endpoint_id]
+
+    def _score(self, endpoint_id: str, start: pd.Timestamp) -> WindowResult:
+        df = self.data.load(endpoint_id, start)
+        per_request = df.drop_duplicates("_offset") if len(df) else df
+        errors = int(per_request["error"].notna().sum()) if len(df) else 0
+        latency = per_request["latency_ms"].dropna() if len(df) else pd.Series(dtype=float)
+        rows = df[df["_row"] >= 0] if len(df) else df
+        reference = self._reference(endpoint_id)
+        features = reference.score(rows) if reference is not None and len(rows) else []
+        result = WindowResult(
+            endpoint_id=endpoint_id,
+            window_start=start,
+            window_end=start + self.window,
+            requests=len(per_request),
+            rows=len(rows),
+            errors=errors,
+            latency_p99=float(np.quantile(latency, 0.99)) if len(latency) else None,
+            status=worst(f.status for f in features),
+            drift_value=max((f.value for f in features), default=None),
+            features=features,
+        )
+        self.results.save(result)
+        return result
+
+    # -- 3. report ----------------------------------------------------------------
+
+    async def _report(self, report: JobReport) -> None:
+        touched = sorted({w.endpoint_id for w in report.windows})
+        for endpoint_id in touched:
+            report.outputs.append(
+                self.results.export_parquet(endpoint_id, self.output_path / "results")
+            )
+            if self.plots:
+                from servegraph.monitoring.plots import write_report
+
+                ep = self._endpoint(endpoint_id)
+                last = max(w.window_start for w in report.windows if w.endpoint_id == endpoint_id)
+                report.outputs.extend(
+                    write_report(
+                        endpoint_id,
+                        self.results.features(endpoint_id),
+                        ep.reference_stats if ep else {},
+                        self.data.load(endpoint_id, last),
+                        self.output_path / "reports" / quote(endpoint_id, safe=""),
+                    )
+                )
+        ordered = sorted(report.windows, key=lambda w: (w.window_start, w.endpoint_id))
+        for result in ordered:
+            ep = self._endpoint(result.endpoint_id)
+            project = ep.project if ep else ""
+            if self.alerts is not None:
+                report.alerts.extend(await self.alerts.evaluate(project, result))
+            if self.retrain is not None and ep is not None:
+                data = self.data.load(ep.id, result.window_start)
+                try:
+                    run = self.retrain.observe(ep, result, data)
+                except ServegraphError as exc:  # reported; the results are already saved
+                    logger.error("retraining of %s could not start: %s", ep.id, exc)
+                    report.errors.append(f"retraining of {ep.id!r} could not start: {exc}")
+                    continue
+                if run is not None:
+                    report.retrain_runs.append(run)

@@ -1,0 +1,57 @@
+"""Run something on a cron schedule (five-field cron expressions, via croniter).
+
+>>> import datetime as dt
+>>> next_fire("*/15 * * * *", dt.datetime(2026, 1, 1, 10, 7, tzinfo=dt.UTC)).isoformat()
+'2026-01-01T10:15:00+00:00'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+
+from croniter import croniter
+
+from servegraph.errors import ConfigError
+
+
+def validate(expression: str) -> str:
+    """Return ``expression`` if it is a valid cron expression, else raise ConfigError."""
+    if not isinstance(expression, str) or not croniter.is_valid(expression):
+        raise ConfigError(
+            "The 'schedule' parameter must be a cron expression such as '*/10 * * * *'. "
+            f"Got {expression!r} instead."
+        )
+    return expression
+
+
+def next_fire(expression: str, after: dt.datetime) -> dt.datetime:
+    """The first time strictly after ``after`` that matches ``expression``."""
+    fire: dt.datetime = croniter(validate(expression), after).get_next(dt.datetime)
+    return fire
+
+
+def run_on_schedule(
+    expression: str,
+    task: Callable[[], object],
+    *,
+    max_runs: int | None = None,
+    now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    """Call ``task`` at every fire time of ``expression``; return the number of runs.
+
+    Runs forever unless ``max_runs`` is given; ``now`` and ``sleep`` can be
+    replaced (tests use a fake clock).
+    """
+    validate(expression)
+    runs = 0
+    while max_runs is None or runs < max_runs:
+        current = now()
+        wait = (next_fire(expression, current) - current).total_seconds()
+        if wait > 0:
+            sleep(wait)
+        task()
+        runs += 1
+    return runs

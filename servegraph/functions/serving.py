@@ -273,6 +273,26 @@ class ServingFunction:
         return text
 
     # -- running ----------------------------------------------------------------
+    def to_server(self, namespace: Mapping[str, Any] | None = None, **app_args: Any) -> Any:
+        """An aiohttp ``web.Application`` serving this function over HTTP (to embed or run).
+
+        Class names resolve in the caller's globals unless ``namespace`` is given;
+        ``app_args`` go to ``servegraph.serving.http.create_app`` (``max_body_size``)::
+
+            web.run_app(fn.to_server(), port=8080)
+        """
+        from servegraph.serving.http import create_app
+        from servegraph.serving.server import GraphServer
+
+        if namespace is None:
+            frame = inspect.currentframe()
+            caller = frame.f_back if frame is not None else None
+            namespace = caller.f_globals if caller is not None else None
+            del frame, caller
+        server = GraphServer(self.serving_spec(graph_as_dict=False))
+        server.init_states(namespace=namespace)
+        return create_app(server, **app_args)
+
     def to_mock_server(
         self,
         namespace: Mapping[str, Any] | None = None,

@@ -285,13 +285,19 @@ class _Compiler:
         routes: dict[str, Route] = {}
         for key, route_step in (step.routes or {}).items():
             run, arun, route_obj = self.task(route_step, key)
-            if arun is not None:
-                raise GraphError(f"route {key!r} of router {name!r} is async; routes must be sync")
-            if type(route_obj).do_event is V2ModelServer.do_event:
+            if arun is None and type(route_obj).do_event is V2ModelServer.do_event:
                 run = route_obj.do_event  # always returns the event: no wrapper needed
-            routes[key] = Route(key, route_obj, run)
+            routes[key] = Route(key, route_obj, run, arun)
         obj.routes = routes
         post_init(obj, self.load_mode)
+        if any(route.arun is not None for route in routes.values()):
+            do_async = getattr(obj, "do_event_async", None)
+            if do_async is None:
+                raise GraphError(
+                    f"router {name!r} ({type(obj).__name__}) cannot run async routes "
+                    f"{sorted(k for k, r in routes.items() if r.arun is not None)}"
+                )
+            return wrap(do_async, True, (), (), obj)
         if isinstance(obj, BaseModelRouter) and type(obj).do_event in _ROUTER_DO_EVENTS:
             return obj.do_event, None, obj  # built-in routers always return the event
         return wrap(obj.do_event, True, (), (), obj)

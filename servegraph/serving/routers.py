@@ -97,6 +97,23 @@ class BaseModelRouter:
             return self.select_default(event).run(event)
         return self.find_route(name, version, op).run(event)
 
+    async def do_event_async(self, event: Event, *args: Any, **kwargs: Any) -> Event:
+        """``do_event`` for routers with async routes (batching models): awaits the route."""
+        if type(self).do_event is not BaseModelRouter.do_event:
+            return self.do_event(event)  # a router with its own dispatch runs routes sync
+        parsed = parse_path(event.path)
+        route = self.routes.get(parsed.name) if parsed.version is None else None  # type: ignore[arg-type]
+        if route is None:
+            name, version, op = self.target(event.path)
+            if name is None or name == self.name:
+                if name is None and not op and event.method == "GET":
+                    event.body = {"models": list(self.routes)}
+                    return event
+                route = self.select_default(event)
+            else:
+                route = self.find_route(name, version, op)
+        return route.run(event) if route.arun is None else await route.arun(event)
+
     def find_route(self, name: str, version: str | None, op: str = "") -> Route:
         """The route for a model name and version; NotFoundError if there is none."""
         routes = self.routes

@@ -26,7 +26,7 @@ from servegraph.serving.engine_sync import run_sync as _engine_sync
 from servegraph.serving.event import Event, Response
 from servegraph.serving.plan import Plan, compile_graph
 from servegraph.serving.sync_bridge import run_coroutine
-from servegraph.serving.v2_protocol import decode_body
+from servegraph.serving.v2_protocol import BINARY_HEADER, decode_body
 
 JSON_TYPES = ("application/json", "text/json")
 
@@ -130,6 +130,8 @@ class GraphServer:
         if self.tracking and ctx.tracker is None:
             ctx.tracker = _make_tracker(self.tracking, ctx)
         self.plan = compile_graph(self.graph, ctx, namespace, self.load_mode)
+        if any(node.arun is not None for node in self.plan.nodes):
+            self._async = True  # async steps (e.g. batching models) need the async engine
         self.state = ServerState.READY
 
     async def start(self) -> None:
@@ -190,9 +192,10 @@ class GraphServer:
             if event.method == "GET" and event.path in ("/", ""):
                 return Response(self.health(), content_type="application/json")
         elif type(body) is bytes or type(body) is str:
-            if event.content_type in JSON_TYPES or (
-                event.content_type is None and body[:1] in ("{", "[", b"{", b"[")
-            ):
+            if (
+                event.content_type in JSON_TYPES
+                or (event.content_type is None and body[:1] in ("{", "[", b"{", b"["))
+            ) and BINARY_HEADER not in event.headers:  # binary tensors: V2ModelServer decodes
                 event.body = decode_body(body)
         if self.verbose:
             self.context.logger.info("event %s %s %s", event.id, event.method, event.path)

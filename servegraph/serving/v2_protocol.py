@@ -1,7 +1,8 @@
 """The V2 (Open Inference Protocol) request/response shapes and model paths.
 
 This module owns the parsing of model paths and of MLRun's simple body
-(``{"id"?, "inputs": [...]}``); the HTTP edge extends it to full tensors.
+(``{"id"?, "inputs": [...]}``), and of Open Inference Protocol tensors (JSON
+or the binary extension) through :mod:`servegraph.serving.tensors`.
 
 >>> parse_path("/v2/models/m1/versions/v2/infer")
 ModelPath(name='m1', version='v2', operation='infer')
@@ -12,10 +13,19 @@ ModelPath(name='m1', version='v2', operation='infer')
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any, NamedTuple
 
 from servegraph.errors import BadRequestError
+from servegraph.serving.event import Response
+from servegraph.serving.tensors import (
+    HEADER_LENGTH,
+    InferRequest,
+    decode_infer_request,
+    encode_outputs,
+    is_tensor_request,
+)
 
 URL_PREFIX = "/v2/models"
 OPERATIONS = frozenset({"infer", "predict", "explain", "ready", "health"})
@@ -96,3 +106,80 @@ def make_response(
     if model_version:
         response["model_version"] = model_version
     return response
+
+
+# -- Open Inference Protocol tensors (the HTTP edge's codec, servegraph.serving.tensors) ------
+
+BINARY_HEADER = HEADER_LENGTH
+
+
+def parse_infer(body: Any, headers: Mapping[str, Any] | None) -> tuple[dict[str, Any], Any]:
+    """Parse an infer body: MLRun's simple ``{"inputs": rows}`` or OIP tensors (JSON or binary).
+
+    Returns ``(request, oip)``; ``oip`` is the decoded :class:`InferRequest` for
+    tensor requests (None for the simple body). For OIP, ``request["inputs"]``
+    is the list of rows of the one input tensor, or, for several inputs, a list
+    of ``{"name", "datatype", "shape", "data": ndarray}``.
+    """
+    length = headers.get(BINARY_HEADER) if headers else None
+    if length is not None and isinstance(body, bytes | bytearray | str):
+        oip = decode_infer_request(body, length)
+    else:
+        if type(body) is not dict:
+            body = decode_body(body)
+        if not is_tensor_request(body):
+            return parse_request(body), None
+        oip = decode_infer_request(body)
+    if len(oip.inputs) == 1:
+        data = oip.inputs[0].data
+        inputs: list[Any] = list(data) if data.ndim else [data.item()]
+    else:
+        inputs = [
+            {"name": t.name, "datatype": t.datatype, "shape": t.shape, "data": t.data}
+            for t in oip.inputs
+        ]
+    request: dict[str, Any] = {"inputs": inputs}
+    if oip.id is not None:
+        request["id"] = oip.id
+    if oip.parameters:
+        request["parameters"] = oip.parameters
+    if oip.outputs:
+        request["outputs"] = oip.outputs
+    return request, oip
+
+
+def _output_pairs(outputs: Any, oip: InferRequest, default_name: str) -> list[tuple[str, Any]]:
+    if isinstance(outputs, Mapping):
+        return list(outputs.items())
+    if (
+        isinstance(outputs, list)
+        and outputs
+        and all(isinstance(o, Mapping) and "name" in o and "data" in o for o in outputs)
+    ):
+        return [(o["name"], o["data"]) for o in outputs]
+    name = oip.outputs[0]["name"] if len(oip.outputs) == 1 else default_name
+    return [(name, outputs)]
+
+
+def encode_oip_response(response: Mapping[str, Any], oip: InferRequest, default_name: str) -> Any:
+    """Encode a model's response dict for an OIP request.
+
+    ``response["outputs"]`` (what predict returned: an array, a dict of named
+    arrays, or a list of ``{"name", "data"}``) becomes OIP tensors. Returns the
+    JSON-ready dict, or a :class:`Response` with the binary tensor extension when
+    the request asked for binary outputs.
+    """
+    pairs = _output_pairs(response.get("outputs"), oip, default_name)
+    entries, tail = encode_outputs(
+        pairs, oip.outputs, oip.parameters, str(response.get("model_name", ""))
+    )
+    document = dict(response)
+    document["outputs"] = entries
+    if not any("parameters" in entry for entry in entries):
+        return document
+    head = json.dumps(document, separators=(",", ":")).encode()
+    return Response(
+        head + tail,
+        content_type="application/octet-stream",
+        headers={BINARY_HEADER: str(len(head))},
+    )

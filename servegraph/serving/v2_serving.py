@@ -25,10 +25,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from servegraph.errors import BadRequestError, NotFoundError, NotReadyError
+from servegraph.errors import BadRequestError, GraphError, NotFoundError, NotReadyError
+from servegraph.serving.batching import Batcher
 from servegraph.serving.event import Event
 from servegraph.serving.paths import get_path, set_path, split_path
-from servegraph.serving.v2_protocol import make_response, parse_path, parse_request
+from servegraph.serving.v2_protocol import (
+    encode_oip_response,
+    make_response,
+    parse_infer,
+    parse_path,
+)
 
 
 class V2ModelServer:
@@ -66,6 +72,7 @@ class V2ModelServer:
         self.result_path = result_path
         self._input_path = split_path(input_path)
         self._result_path = split_path(result_path)
+        self._batcher = _make_batcher(self, kwargs)
         self._params = kwargs
         self.ready = model is not None
         self.error = ""
@@ -194,19 +201,39 @@ class V2ModelServer:
 
     def metadata(self) -> dict[str, Any]:
         """The model metadata returned for ``GET /v2/models/{name}``."""
-        return {"name": self.name, "version": self.version, "inputs": [], "outputs": []}
+        return {
+            "name": self.name,
+            "version": self.version,
+            "versions": [self.version] if self.version else [],
+            "platform": "servegraph",
+            "inputs": [],
+            "outputs": [],
+        }
 
-    def _infer(self, event: Event, op: str) -> dict[str, Any]:
+    def _output_name(self) -> str:
+        """The default OIP output name: the first metadata output (cached once loaded)."""
+        name: str | None = self.__dict__.get("_default_output")
+        if name is None:
+            outputs = self.metadata().get("outputs") or []
+            name = str(outputs[0]["name"]) if outputs else "outputs"
+            if self.ready:
+                self._default_output = name
+        return name
+
+    def _infer(self, event: Event, op: str) -> Any:
         if not self.ready:
             self._wait_ready()
         body = event.body
         if self._input_path:
             body = get_path(body, self._input_path)
-        request = parse_request(body)
+        request, oip = parse_infer(body, event.headers)
         ctx = self.context
         tracker = ctx.tracker if ctx is not None else None
         if tracker is not None:
-            return self._tracked(event, request, op, tracker)
+            response = self._tracked(event, request, op, tracker, oip is None)
+            return (
+                response if oip is None else encode_oip_response(response, oip, self._output_name())
+            )
         if self._has_preprocess:
             request = self.preprocess(request, op)
         if self._has_validate:
@@ -214,15 +241,15 @@ class V2ModelServer:
         elif type(request.get("inputs")) is not list:
             self.validate(request, op)
         outputs = self.explain(request) if op == "explain" else self.predict(request)
-        if type(outputs) is not list and hasattr(outputs, "tolist"):
+        if oip is None and type(outputs) is not list and hasattr(outputs, "tolist"):
             outputs = outputs.tolist()
         response = make_response(request.get("id") or event.id, self.name, outputs, self.version)
         if self._has_postprocess:
             response = self.postprocess(response)
-        return response
+        return response if oip is None else encode_oip_response(response, oip, self._output_name())
 
     def _tracked(
-        self, event: Event, request: dict[str, Any], op: str, tracker: Any
+        self, event: Event, request: dict[str, Any], op: str, tracker: Any, to_list: bool = True
     ) -> dict[str, Any]:
         start = time.perf_counter()
         timestamp = datetime.now(UTC).isoformat()
@@ -232,7 +259,7 @@ class V2ModelServer:
             request = self.preprocess(request, op)
             self.validate(request, op)
             outputs = self.explain(request) if op == "explain" else self.predict(request)
-            if hasattr(outputs, "tolist"):
+            if to_list and hasattr(outputs, "tolist"):
                 outputs = outputs.tolist()
             response = make_response(
                 request.get("id") or event.id, self.name, outputs, self.version
@@ -242,22 +269,92 @@ class V2ModelServer:
             error = f"{type(exc).__name__}: {exc}"
             raise
         finally:
-            record = {
-                "endpoint_id": self.endpoint_id,
-                "function": getattr(self.context, "name", ""),
-                "model_name": self.name,
-                "model_version": self.version or None,
-                "request_id": request.get("id") or event.id,
-                "timestamp": timestamp,
-                "inputs": request.get("inputs") or [],
-                "outputs": outputs if isinstance(outputs, list) else [outputs],
-                "latency_ms": (time.perf_counter() - start) * 1000.0,
-                "error": error,
-            }
-            try:
-                tracker.log(record)
-            except Exception as exc:  # tracking must never fail a request
-                self.context.logger.warning("tracker.log failed for %s: %s", self.name, exc)
+            self._track(tracker, event, request, outputs, start, timestamp, error)
+
+    def _track(
+        self,
+        tracker: Any,
+        event: Event,
+        request: dict[str, Any],
+        outputs: Any,
+        start: float,
+        timestamp: str,
+        error: str | None,
+    ) -> None:
+        record = {
+            "endpoint_id": self.endpoint_id,
+            "function": getattr(self.context, "name", ""),
+            "model_name": self.name,
+            "model_version": self.version or None,
+            "request_id": request.get("id") or event.id,
+            "timestamp": timestamp,
+            "inputs": _plain(_input_rows(request.get("inputs"))),
+            "outputs": _plain(_as_rows(outputs)),
+            "latency_ms": (time.perf_counter() - start) * 1000.0,
+            "error": error,
+        }
+        try:
+            tracker.log(record)
+        except Exception as exc:  # tracking must never fail a request
+            self.context.logger.warning("tracker.log failed for %s: %s", self.name, exc)
+
+    # -- micro-batching (class args max_batch_size / max_batch_wait_ms) ------------
+    def _predict_rows(self, rows: Any) -> list[Any]:
+        """The batcher's predict: one call for the rows of many requests."""
+        outputs = self.predict({"inputs": rows})
+        return list(outputs)
+
+    async def _do_event_batched(self, event: Event, *args: Any, **kwargs: Any) -> Event:
+        """``do_event`` of a batching model: concurrent infer requests share predict calls.
+
+        The batched ``predict`` gets ``{"inputs": rows}`` of many requests and
+        must return one output per row (an Exception instance fails only its request).
+        """
+        name, version, op = parse_path(event.path)
+        if not op:
+            if name is not None and name != self.name and version is None:
+                op = name
+            elif event.method != "GET":
+                op = "infer"
+        if op not in ("infer", "predict"):
+            return V2ModelServer.do_event(self, event)
+        if not self.ready:
+            self._wait_ready()
+        body = get_path(event.body, self._input_path) if self._input_path else event.body
+        request, oip = parse_infer(body, event.headers)
+        tracker = self.context.tracker if self.context is not None else None
+        start, timestamp = time.perf_counter(), datetime.now(UTC).isoformat()
+        outputs: Any = []
+        error: str | None = None
+        try:
+            request = self.preprocess(request, op)
+            self.validate(request, op)
+            assert self._batcher is not None
+            if oip is not None and len(oip.inputs) > 1:  # rows of several tensors: no batching
+                outputs = self.predict(request)
+            else:
+                outputs = await self._batcher.submit(request["inputs"])
+                if oip is None:
+                    outputs = [o.tolist() if hasattr(o, "tolist") else o for o in outputs]
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            if tracker is not None:
+                self._track(tracker, event, request, outputs, start, timestamp, error)
+        response = make_response(request.get("id") or event.id, self.name, outputs, self.version)
+        response = self.postprocess(response)
+        result = (
+            response if oip is None else encode_oip_response(response, oip, self._output_name())
+        )
+        event.body = (
+            set_path(event.body, self._result_path, result) if self._result_path else result
+        )
+        return event
+
+    def close(self) -> Any:
+        """Stop the batcher, if any (returns an awaitable then)."""
+        return self._batcher.close() if self._batcher is not None else None
 
     @property
     def endpoint_id(self) -> str:
@@ -275,4 +372,50 @@ class V2ModelServer:
         state = self.__dict__.copy()
         state["context"] = None
         state["_load_thread"] = None
+        state["_batcher"] = None
+        state.pop("do_event", None)
         return state
+
+
+def _as_rows(outputs: Any) -> list[Any]:
+    """Outputs as a list of rows (a numpy array of OIP outputs becomes its rows)."""
+    if isinstance(outputs, list):
+        return outputs
+    if hasattr(outputs, "tolist") and getattr(outputs, "ndim", 0) > 0:
+        return list(outputs)
+    return [outputs]
+
+
+def _input_rows(inputs: Any) -> list[Any]:
+    """The request's input rows; malformed inputs (a string, a dict) log no rows."""
+    if isinstance(inputs, list):
+        return inputs
+    if hasattr(inputs, "tolist") and getattr(inputs, "ndim", 0) > 0:
+        return list(inputs)
+    return []
+
+
+def _plain(values: list[Any]) -> list[Any]:
+    """Rows as plain lists (numpy rows of tensor requests become lists) for tracking."""
+    return [v.tolist() if hasattr(v, "tolist") else v for v in values]
+
+
+def _make_batcher(model: V2ModelServer, kwargs: dict[str, Any]) -> Batcher | None:
+    """Take max_batch_size / max_batch_wait_ms from the class args; batch when size is set."""
+    size = kwargs.pop("max_batch_size", None)
+    wait = kwargs.pop("max_batch_wait_ms", None)
+    if size is None:
+        if wait is not None:
+            raise GraphError(
+                f"model {model.name!r}: 'max_batch_wait_ms' needs 'max_batch_size'. "
+                f"Got max_batch_wait_ms={wait!r} alone."
+            )
+        return None
+    batcher = Batcher(
+        model._predict_rows,
+        max_batch_size=size,
+        max_batch_wait_ms=5.0 if wait is None else wait,
+        name=f"model {model.name!r}",
+    )
+    model.do_event = model._do_event_batched  # type: ignore[method-assign,assignment]
+    return batcher

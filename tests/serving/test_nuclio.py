@@ -81,3 +81,29 @@ def test_bad_spec_environment(monkeypatch: pytest.MonkeyPatch, value: str | None
         monkeypatch.setenv(nuclio.SPEC_ENV, value)
     with pytest.raises(ConfigError, match=nuclio.SPEC_ENV):
         nuclio.init_context(Platform().context)
+
+
+def test_handler_serves_oip_binary_tensors(router_spec: dict[str, Any]) -> None:
+    import numpy as np
+
+    rows = np.array([[1, 2], [3, 4]], dtype=np.int32)
+    head = json.dumps(
+        {
+            "inputs": [{"name": "x", "shape": [2, 2], "datatype": "INT32",
+                        "parameters": {"binary_data_size": rows.nbytes}}],
+            "parameters": {"binary_data_output": True},
+        }
+    ).encode()  # fmt: skip
+    event = nuclio_sdk.Event(
+        body=head + rows.tobytes(),
+        method="POST",
+        path="/v2/models/m1/infer",
+        headers={"Inference-Header-Content-Length": str(len(head))},
+    )
+    response = Platform().call_handler(nuclio.handler, event)
+    assert response.status_code == 200, response.body
+    length = int(response.headers["Inference-Header-Content-Length"])
+    doc = json.loads(response.body[:length])
+    (output,) = doc["outputs"]
+    assert output["shape"] == [2] and output["parameters"]["binary_data_size"] == 16
+    assert np.frombuffer(response.body[length:], dtype="<i8").tolist() == [3, 7]

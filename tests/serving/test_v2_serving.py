@@ -93,6 +93,8 @@ def test_listing_metadata_ready_and_health() -> None:
     assert server.test("/v2/models/m1", method="GET") == {
         "name": "m1",
         "version": "",
+        "versions": [],
+        "platform": "servegraph",
         "inputs": [],
         "outputs": [],
     }

@@ -1,0 +1,282 @@
+"""HTTP serving throughput: servegraph's V2 endpoint against a bare aiohttp handler.
+
+Each server runs in its own process (uvloop when installed); the load generator
+(aiohttp client, N concurrent keep-alive connections, fixed duration) runs in
+this process. Two comparisons, all in one run:
+
+1. overhead: the same scikit-learn model (LogisticRegression, the cheapest, so
+   any serving overhead shows) behind (a) a bare aiohttp handler and (b)
+   ``POST /v2/models/m/infer`` of a servegraph router; target >= 0.8x.
+2. batching: a model whose predict call has a high fixed cost
+   (RandomForest, 50 trees) served by servegraph with and without
+   ``max_batch_size``, 64 concurrent clients; target >= 5x.
+
+    PYTHONPATH=. python bench/http_serving.py            # ~40 s
+    PYTHONPATH=. python bench/http_serving.py --quick    # ~15 s
+
+Server CPU per request (from /proc) is printed too: it holds even when the
+load generator, sharing the machine, caps the request rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import multiprocessing
+import os
+import socket
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import joblib
+import numpy as np
+
+ROW = [5.1, 3.5, 1.4, 0.2]
+PATH = "/v2/models/m/infer"
+
+
+def train(folder: Path) -> dict[str, Path]:
+    """Fit the two models on a small synthetic data set; return their files."""
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(500, 4))
+    y = (x[:, 0] + x[:, 1] > 0).astype(int)
+    paths = {"lr": folder / "lr.joblib", "rf": folder / "rf.joblib"}
+    joblib.dump(LogisticRegression().fit(x, y), paths["lr"])
+    joblib.dump(RandomForestClassifier(n_estimators=50, random_state=0).fit(x, y), paths["rf"])
+    return paths
+
+
+def _loop() -> asyncio.AbstractEventLoop:
+    from servegraph.serving.http.app import new_event_loop
+
+    return new_event_loop()
+
+
+def serve_bare(model_path: str, port: int) -> None:
+    """(a) the baseline: one aiohttp handler calling the model."""
+    from aiohttp import web
+
+    model = joblib.load(model_path)
+
+    async def infer(request: web.Request) -> web.Response:
+        body = await request.json()
+        outputs = model.predict(np.asarray(body["inputs"])).tolist()
+        return web.json_response({"id": body.get("id"), "model_name": "m", "outputs": outputs})
+
+    async def ready(request: web.Request) -> web.Response:
+        return web.json_response({"ready": True})
+
+    app = web.Application()
+    app.router.add_post(PATH, infer)
+    app.router.add_get("/v2/health/ready", ready)
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None, loop=_loop())
+
+
+def serve_servegraph(model_path: str, max_batch_size: int | None, port: int) -> None:
+    """(b) servegraph: a router with an SKLearnModelServer, over the HTTP edge."""
+    import servegraph
+    from servegraph.serving.http import run_app
+    from servegraph.serving.server import GraphServer
+
+    fn = servegraph.new_function("bench", kind="serving")
+    fn.set_topology("router")
+    args: dict[str, Any] = {}
+    if max_batch_size:
+        args = {"max_batch_size": max_batch_size, "max_batch_wait_ms": 2}
+    fn.add_model("m", class_name="SKLearnModelServer", model_path=model_path, **args)
+    server = GraphServer(fn.serving_spec(graph_as_dict=False))
+    server.init_states()
+    run_app(server, host="127.0.0.1", port=port, print=None)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), or NaN elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Result:
+    name: str
+    requests: int
+    errors: int
+    seconds: float
+    latencies: list[float]
+    server_cpu: float = float("nan")
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+    def pct(self, q: float) -> float:
+        return float(np.percentile(self.latencies, q)) * 1000 if self.latencies else float("nan")
+
+    @property
+    def cpu_per_request_us(self) -> float:
+        return self.server_cpu / max(self.requests, 1) * 1e6
+
+    def line(self) -> str:
+        return (
+            f"{self.name:<34} {self.rps:>7.0f} req/s  p50 {self.pct(50):7.2f} ms  "
+            f"p99 {self.pct(99):7.2f} ms  server CPU {self.cpu_per_request_us:6.0f} us/req  "
+            f"errors {self.errors}"
+        )
+
+
+async def _generate(url: str, concurrency: int, seconds: float, warmup: float, pid: int) -> Result:
+    body = {"inputs": [ROW]}
+    latencies: list[float] = []
+    counts = {"ok": 0, "errors": 0}
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        start = time.perf_counter()
+        measure_from = start + warmup
+        deadline = measure_from + seconds
+
+        async def worker() -> None:
+            while True:
+                t0 = time.perf_counter()
+                if t0 >= deadline:
+                    return
+                async with session.post(url, json=body) as resp:
+                    await resp.read()
+                    ok = resp.status == 200
+                t1 = time.perf_counter()
+                if t0 >= measure_from:
+                    counts["ok" if ok else "errors"] += 1
+                    latencies.append(t1 - t0)
+
+        async def sample_cpu() -> float:
+            await asyncio.sleep(measure_from - time.perf_counter())
+            before = cpu_seconds(pid)
+            await asyncio.sleep(deadline - time.perf_counter())
+            return cpu_seconds(pid) - before
+
+        cpu, *_ = await asyncio.gather(sample_cpu(), *(worker() for _ in range(concurrency)))
+    return Result("", counts["ok"], counts["errors"], seconds, latencies, cpu)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def _wait_ready(base: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as session:
+        while True:
+            try:
+                async with session.get(f"{base}/v2/health/ready") as resp:
+                    if resp.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"server at {base} did not become ready")
+            await asyncio.sleep(0.1)
+
+
+class ServerProcess:
+    """A server in its own (spawned) process on a free port."""
+
+    def __init__(self, name: str, target: Any, args: tuple[Any, ...]) -> None:
+        self.name = name
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        context = multiprocessing.get_context("spawn")
+        self.process = context.Process(target=target, args=(*args, self.port), daemon=True)
+
+    def __enter__(self) -> ServerProcess:
+        self.process.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.terminate()
+        self.process.join(10)
+
+
+def compare(
+    cases: list[ServerProcess], concurrency: int, seconds: float, rounds: int
+) -> list[Result]:
+    """Load each server in turn, ``rounds`` times; keep each one's best round.
+
+    Alternating rounds and keeping the best spreads the noise of a shared
+    machine evenly over the servers being compared.
+    """
+    best: dict[str, Result] = {}
+    loop = _loop()
+    try:
+        with contextlib.ExitStack() as stack:
+            for case in cases:
+                stack.enter_context(case)
+            for case in cases:
+                loop.run_until_complete(_wait_ready(case.base))
+            for _ in range(rounds):
+                for case in cases:
+                    result = loop.run_until_complete(
+                        _generate(case.base + PATH, concurrency, seconds / rounds, 0.5,
+                                  case.process.pid or 0)
+                    )  # fmt: skip
+                    result.name = case.name
+                    if case.name not in best or result.rps > best[case.name].rps:
+                        best[case.name] = result
+    finally:
+        loop.close()
+    for result in best.values():
+        print(result.line(), flush=True)
+    return [best[case.name] for case in cases]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=4.0, help="measured time per case")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds per case")
+    parser.add_argument("--concurrency", type=int, default=16, help="clients for comparison 1")
+    parser.add_argument("--batch-clients", type=int, default=64, help="clients for comparison 2")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--quick", action="store_true", help="2 s per case, one round")
+    args = parser.parse_args(argv)
+    seconds, rounds = (2.0, 1) if args.quick else (args.seconds, args.rounds)
+    with tempfile.TemporaryDirectory() as folder:
+        models = train(Path(folder))
+        lr, rf = str(models["lr"]), str(models["rf"])
+        print(f"1. overhead: LogisticRegression, {args.concurrency} clients, best of {rounds}")
+        bare, ours = compare(
+            [
+                ServerProcess("(a) bare aiohttp handler", serve_bare, (lr,)),
+                ServerProcess("(b) servegraph V2 endpoint", serve_servegraph, (lr, None)),
+            ],
+            args.concurrency, seconds, rounds,
+        )  # fmt: skip
+        print(f"2. batching: RandomForest(50 trees), {args.batch_clients} clients")
+        off, on = compare(
+            [
+                ServerProcess("servegraph, batching off", serve_servegraph, (rf, None)),
+                ServerProcess(f"servegraph, max_batch_size={args.batch_size}", serve_servegraph,
+                              (rf, args.batch_size)),
+            ],
+            args.batch_clients, seconds, rounds,
+        )  # fmt: skip
+    print(f"servegraph / bare handler: {ours.rps / bare.rps:.2f}x req/s (target >= 0.8x)")
+    cpu_ratio = bare.cpu_per_request_us / ours.cpu_per_request_us
+    print(f"  server CPU per request, bare / servegraph: {cpu_ratio:.2f}x")
+    print(f"batching on / off: {on.rps / off.rps:.2f}x req/s (target >= 5x)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

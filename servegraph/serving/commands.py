@@ -1,0 +1,166 @@
+"""``servegraph serve SPEC``: serve a function over HTTP (or from a stream).
+
+SPEC is the YAML written by ``fn.export()`` (a Nuclio spec carrying the
+serving spec), by ``fn.to_yaml()``, a serving spec itself (JSON or YAML), or a
+Python file that builds the function (classes and handlers then resolve in
+that file's globals)::
+
+    servegraph serve function.yaml --port 8080
+    servegraph serve app.py --host 127.0.0.1 --port 9000
+    servegraph serve function.yaml --source redis://localhost:6379/requests
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import runpy
+import signal
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from servegraph.errors import ConfigError
+from servegraph.serving.nuclio_spec import SERVING_SPEC_ENV, serving_spec_of
+
+if TYPE_CHECKING:  # imported when serving, so `servegraph --help` stays fast
+    from servegraph.serving.server import GraphServer
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "serve", help="serve a function over HTTP", description=__doc__
+    )
+    parser.add_argument("spec", help="function YAML (fn.export / fn.to_yaml) or Python file")
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--host", default="0.0.0.0")
+    parser.add_argument("--source", help="serve records of this stream URL instead of HTTP")
+    parser.add_argument(
+        "--dead-letter",
+        help="stream URL for records that keep failing (default: SOURCE + '-dead-letter')",
+    )
+    parser.add_argument("--concurrency", type=int, default=8, help="records run at once")
+    parser.add_argument("--function", help="variable holding the function in a Python SPEC")
+    parser.add_argument("--max-body-size", type=int, default=16 * 1024 * 1024)
+    parser.add_argument("--grace", type=float, default=30.0, help="shutdown grace period (s)")
+    parser.add_argument("--access-log", action="store_true")
+    return parser
+
+
+def _spec_from_document(document: Any, path: Path) -> dict[str, Any]:
+    if not isinstance(document, Mapping):
+        raise ConfigError(f"SPEC {str(path)!r} must hold a mapping. Got {type(document).__name__}.")
+    if document.get("kind") == "NuclioFunction":
+        for item in (document.get("spec") or {}).get("env") or []:
+            if item.get("name") == SERVING_SPEC_ENV:
+                spec: dict[str, Any] = json.loads(item["value"])
+                return spec
+        raise ConfigError(f"Nuclio spec {str(path)!r} has no {SERVING_SPEC_ENV} env variable.")
+    if "graph" in document:
+        return dict(document)
+    if isinstance(document.get("spec"), Mapping):
+        return serving_spec_of(document)
+    raise ConfigError(
+        f"SPEC {str(path)!r} is neither a function (fn.export / fn.to_yaml) nor a serving spec."
+    )
+
+
+def _function_in(namespace: Mapping[str, Any], var: str | None, path: Path) -> Any:
+    found = {
+        name: value
+        for name, value in namespace.items()
+        if getattr(value, "kind", None) == "serving"
+        and callable(getattr(value, "serving_spec", None))
+    }
+    if var is not None:
+        if var not in found:
+            raise ConfigError(
+                f"The '--function' {var!r} is not a serving function in {str(path)!r}; "
+                f"found {sorted(found)}."
+            )
+        return found[var]
+    if len(found) != 1:
+        raise ConfigError(
+            f"{str(path)!r} must define exactly one serving function (or pass --function). "
+            f"Found {sorted(found)}."
+        )
+    return next(iter(found.values()))
+
+
+def load_server(spec_path: str, function: str | None = None) -> GraphServer:
+    """Build and initialise the GraphServer described by SPEC (see the module docstring)."""
+    path = Path(spec_path)
+    if not path.is_file():
+        raise ConfigError(f"SPEC {spec_path!r} is not a file.")
+    folder = str(path.resolve().parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)  # user modules next to the spec resolve by dotted path
+    namespace: Mapping[str, Any] | None = None
+    if path.suffix == ".py":
+        namespace = runpy.run_path(str(path), run_name="__servegraph__")
+        spec = _function_in(namespace, function, path).serving_spec(graph_as_dict=False)
+    else:
+        try:
+            document = yaml.safe_load(path.read_text())
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"SPEC {spec_path!r} is not valid YAML/JSON: {exc}") from exc
+        spec = _spec_from_document(document, path)
+    from servegraph.serving.server import GraphServer
+
+    server = GraphServer(spec)
+    server.init_states(namespace=namespace)
+    return server
+
+
+def _get_stream(url: str) -> Any:
+    from servegraph import streams
+
+    get_stream = getattr(streams, "get_stream", None)
+    if get_stream is None:
+        raise ConfigError(
+            f"--source {url!r}: stream sources are not available yet "
+            "(servegraph.streams has no get_stream in this build)."
+        )
+    return get_stream(url)
+
+
+async def _serve_stream(
+    server: GraphServer, url: str, dead_letter_url: str | None, concurrency: int
+) -> int:
+    from servegraph.serving.stream_source import consume
+
+    stream = _get_stream(url)
+    dead_letter = _get_stream(dead_letter_url or f"{url}-dead-letter")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await consume(server, stream, stop=stop, dead_letter=dead_letter, concurrency=concurrency)
+    finally:
+        await stream.close()
+        await dead_letter.close()
+        await server.close()
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    server = load_server(args.spec, args.function)
+    if args.source:
+        _get_stream(args.source)  # fail early with a clear message
+        return asyncio.run(_serve_stream(server, args.source, args.dead_letter, args.concurrency))
+    from servegraph.serving.http import run_app
+
+    run_app(
+        server,
+        host=args.host,
+        port=args.port,
+        shutdown_timeout=args.grace,
+        max_body_size=args.max_body_size,
+        access_log=args.access_log,
+    )
+    return 0

@@ -1,0 +1,109 @@
+"""The application factory and the blocking runner.
+
+>>> app = create_app(server, max_body_size=8 << 20)  # doctest: +SKIP
+>>> run_app(server, port=8080, shutdown_timeout=30)  # doctest: +SKIP
+
+Lifecycle: READY once the app starts; on shutdown (SIGTERM/SIGINT under
+:func:`run_app`, or ``runner.cleanup()``) aiohttp stops listening, the state
+turns DRAINING (``/v2/health/ready`` answers 503), in-flight requests get
+``shutdown_timeout`` seconds to finish, then ``server.close()`` runs the
+graph's close hooks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+
+from servegraph.errors import ConfigError
+from servegraph.serving.http.metrics import Metrics, instrument_steps
+from servegraph.serving.http.middleware import METRICS_KEY, edge_middleware
+from servegraph.serving.http.routes import add_routes
+from servegraph.serving.http.state import (
+    LIFECYCLE_KEY,
+    MAX_BODY_KEY,
+    SERVER_KEY,
+    GraphServerLike,
+    Lifecycle,
+    ServerState,
+)
+
+logger = logging.getLogger("servegraph.http")
+
+DEFAULT_MAX_BODY = 16 * 1024 * 1024
+
+
+async def _lifespan(app: web.Application) -> AsyncIterator[None]:
+    lifecycle = app[LIFECYCLE_KEY]
+    start = getattr(app[SERVER_KEY], "start", None)
+    if start is not None:
+        await start()  # e.g. the model-tracking sink, on this loop, before the first request
+    lifecycle.state = ServerState.READY
+    yield
+    lifecycle.state = ServerState.STOPPED
+    await app[SERVER_KEY].close()
+
+
+async def _drain(app: web.Application) -> None:
+    app[LIFECYCLE_KEY].state = ServerState.DRAINING
+
+
+def create_app(
+    server: GraphServerLike, *, max_body_size: int = DEFAULT_MAX_BODY
+) -> web.Application:
+    """Build the aiohttp application serving ``server`` (an initialised GraphServer).
+
+    ``max_body_size`` (bytes) bounds request bodies; a bigger one gets a 400.
+    """
+    if not isinstance(max_body_size, int) or max_body_size < 1:
+        raise ConfigError(
+            f"The 'max_body_size' parameter of create_app must be a positive int. "
+            f"Got {max_body_size!r} instead."
+        )
+    app = web.Application(client_max_size=max_body_size, middlewares=[edge_middleware])
+    app[SERVER_KEY] = server
+    app[LIFECYCLE_KEY] = Lifecycle()
+    app[METRICS_KEY] = metrics = Metrics()
+    instrument_steps(getattr(server, "plan", None), metrics)
+    app[MAX_BODY_KEY] = max_body_size
+    add_routes(app)
+    app.cleanup_ctx.append(_lifespan)
+    app.on_shutdown.append(_drain)
+    return app
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """A uvloop event loop when uvloop is installed, else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+    return loop
+
+
+def run_app(
+    server: GraphServerLike,
+    *,
+    host: str = "0.0.0.0",
+    port: int = 8080,
+    shutdown_timeout: float = 30.0,
+    max_body_size: int = DEFAULT_MAX_BODY,
+    access_log: bool = False,
+    **kwargs: Any,
+) -> None:
+    """Serve until SIGTERM/SIGINT, then shut down gracefully (blocking)."""
+    app = create_app(server, max_body_size=max_body_size)
+    web.run_app(
+        app,
+        host=host,
+        port=port,
+        shutdown_timeout=shutdown_timeout,
+        access_log=logging.getLogger("aiohttp.access") if access_log else None,
+        loop=new_event_loop(),
+        **kwargs,
+    )

@@ -1,0 +1,168 @@
+"""Request handlers: OIP health and server metadata, metrics, OpenAPI, and the graph.
+
+Every other path goes to the graph (``GraphServer.run_async``): the model
+router answers ``/v2/models/...`` (metadata, ready, infer), a flow answers
+whatever paths and methods its steps accept.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+from aiohttp import web
+
+from servegraph import __version__
+from servegraph.errors import MethodNotAllowedError, NotReadyError, PayloadTooLargeError
+from servegraph.serving.event import Event, Response
+from servegraph.serving.http.middleware import METRICS_KEY
+from servegraph.serving.http.openapi import openapi_document
+from servegraph.serving.http.state import LIFECYCLE_KEY, MAX_BODY_KEY, SERVER_KEY
+from servegraph.serving.v2_protocol import BINARY_HEADER, parse_path
+
+SERVER_NAME = "servegraph"
+EXTENSIONS = ["binary_tensor_data"]
+# OIP operations and the methods they accept (others get 405)
+OPERATION_METHODS = {
+    "": {"GET", "HEAD", "POST"},  # metadata (GET) or MLRun's infer on the model path (POST)
+    "infer": {"POST"},
+    "predict": {"POST"},
+    "explain": {"POST"},
+    "ready": {"GET", "HEAD"},
+}
+# built-in paths, GET only (the catch-all would otherwise hand them to the graph)
+BUILTIN_PATHS = {"/v2", "/v2/health/live", "/v2/health/ready", "/metrics", "/openapi.json"}
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, bytes):
+        return value.decode(errors="replace")
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+_ENCODER = json.JSONEncoder(default=_json_default, separators=(",", ":"))
+
+
+def dump_json(body: Any) -> bytes:
+    """Encode a response body as JSON (numpy arrays and scalars included)."""
+    return _ENCODER.encode(body).encode()
+
+
+def to_http(response: Response) -> web.Response:
+    """Convert the graph's Response, keeping its content type (JSON, text or bytes)."""
+    body = response.body
+    headers = {str(k): str(v) for k, v in (response.headers or {}).items()}
+    content_type = response.content_type
+    if body is None:
+        data = b""
+    elif isinstance(body, bytes | bytearray | memoryview):
+        data = bytes(body)
+        content_type = content_type or "application/octet-stream"
+    elif isinstance(body, str):
+        data = body.encode()
+        content_type = content_type or "text/plain; charset=utf-8"
+    else:
+        data = dump_json(body)
+        content_type = content_type or "application/json"
+    if content_type:
+        headers["Content-Type"] = content_type
+    return web.Response(body=data, status=response.status_code, headers=headers)
+
+
+async def live(request: web.Request) -> web.Response:
+    """GET /v2/health/live"""
+    return web.json_response({"live": True})
+
+
+async def ready(request: web.Request) -> web.Response:
+    """GET /v2/health/ready: 200 when serving, 503 while starting or draining."""
+    lifecycle = request.app[LIFECYCLE_KEY]
+    if not lifecycle.ready:
+        raise NotReadyError(f"server is {lifecycle.state.value}")
+    plan = getattr(request.app[SERVER_KEY], "plan", None)
+    if plan is not None:  # models loading in the background (load_mode="async")
+        loading = [o.name for o in plan.objects() if getattr(o, "ready", True) is False]
+        if loading:
+            raise NotReadyError(f"models not ready yet: {sorted(loading)}")
+    return web.json_response({"ready": True})
+
+
+async def server_metadata(request: web.Request) -> web.Response:
+    """GET /v2"""
+    return web.json_response(
+        {"name": SERVER_NAME, "version": __version__, "extensions": EXTENSIONS}
+    )
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """GET /metrics (Prometheus text format)."""
+    registry = request.app[METRICS_KEY]
+    return web.Response(body=registry.render(), headers={"Content-Type": registry.content_type})
+
+
+async def openapi(request: web.Request) -> web.Response:
+    """GET /openapi.json"""
+    return web.json_response(openapi_document(__version__))
+
+
+def event_headers(headers: Any) -> dict[str, str]:
+    """The request headers as a dict; the binary-tensor header under its canonical name."""
+    result = dict(headers)
+    length = headers.get(BINARY_HEADER)  # case-insensitive lookup
+    if length is not None:
+        result[BINARY_HEADER] = length
+    return result
+
+
+def _check_method(request: web.Request) -> None:
+    path, method = request.path, request.method
+    if path in BUILTIN_PATHS:
+        raise MethodNotAllowedError(f"{path} accepts GET only. Got {method}.")
+    if path.startswith("/v2/models/"):
+        allowed = OPERATION_METHODS.get(parse_path(path).operation)
+        if allowed is not None and method not in allowed:
+            raise MethodNotAllowedError(
+                f"{path} accepts {', '.join(sorted(allowed))} only. Got {method}."
+            )
+
+
+async def graph(request: web.Request) -> web.Response:
+    """Any other path and method: run the event through the graph."""
+    lifecycle = request.app[LIFECYCLE_KEY]
+    if not lifecycle.ready:
+        raise NotReadyError(f"server is {lifecycle.state.value}")
+    _check_method(request)
+    limit = request.app[MAX_BODY_KEY]
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLargeError(
+            f"request body of {request.content_length} bytes is over the limit of {limit} bytes"
+        )
+    body = await request.read()
+    event = Event(
+        body=body or None,
+        content_type=request.content_type if body and "Content-Type" in request.headers else None,
+        headers=event_headers(request.headers),
+        method=request.method,
+        path=request.path,
+        id=request.headers.get("x-request-id"),
+    )
+    lifecycle.in_flight += 1
+    try:
+        response = await request.app[SERVER_KEY].run_async(event)
+    finally:
+        lifecycle.in_flight -= 1
+    return to_http(response)
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/v2/health/live", live)
+    app.router.add_get("/v2/health/ready", ready)
+    app.router.add_get("/v2", server_metadata)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/openapi.json", openapi)
+    app.router.add_route("*", "/{tail:.*}", graph)

@@ -1,0 +1,179 @@
+"""Nuclio function spec for a serving function (what ``fn.export()`` writes).
+
+The spec runs ``servegraph.serving.nuclio:handler`` on the Python 3.11
+runtime; the handler rebuilds the graph from the serving spec carried as JSON
+in the ``SERVING_SPEC_ENV`` environment variable.
+
+>>> spec = build_nuclio_spec(
+...     {"metadata": {"name": "churn", "project": "demo"},
+...      "spec": {"graph": {"kind": "router", "routes": {}}}},
+...     max_replicas=4,
+... )
+>>> spec["kind"], spec["spec"]["handler"], spec["spec"]["maxReplicas"]
+('NuclioFunction', 'servegraph.serving.nuclio:handler', 4)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import urlparse
+
+import yaml
+
+from servegraph import __version__
+from servegraph.errors import DeployError
+
+SERVING_SPEC_ENV = "SERVING_SPEC_ENV"
+HANDLER = "servegraph.serving.nuclio:handler"
+RUNTIME = "python:3.11"
+PROJECT_LABEL = "nuclio.io/project-name"
+
+
+def serving_spec_of(fn_dict: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the serving spec (what GraphServer is built from) of a function dict."""
+    metadata = fn_dict.get("metadata") or {}
+    spec = fn_dict.get("spec") or {}
+    if not spec.get("graph"):
+        raise DeployError(
+            f"Function {metadata.get('name')!r} has no graph: call fn.set_topology() first."
+        )
+    name, project = metadata.get("name", ""), metadata.get("project", "")
+    serving: dict[str, Any] = {
+        "version": "v2",
+        "parameters": dict(spec.get("parameters") or {}),
+        "graph": spec["graph"],
+        "load_mode": spec.get("load_mode"),
+        "verbose": bool(spec.get("verbose", False)),
+        "function_uri": f"{project}/{name}" if project else name,
+    }
+    if spec.get("tracking"):
+        serving["tracking"] = spec["tracking"]
+    return serving
+
+
+def stream_trigger(source: str | Mapping[str, Any], function_name: str) -> dict[str, Any]:
+    """Return a Nuclio trigger for a stream URL (``kafka://broker[,broker]/topic``) or dict."""
+    if isinstance(source, Mapping):
+        if "kind" not in source:
+            raise DeployError(f"A stream trigger dict needs a 'kind'. Got {dict(source)!r}.")
+        return dict(source)
+    url = urlparse(source)
+    topic = url.path.strip("/")
+    if url.scheme != "kafka" or not url.netloc or not topic:
+        raise DeployError(
+            "The 'stream_triggers' parameter of build_nuclio_spec takes kafka://broker/topic "
+            f"URLs (Nuclio has no trigger for other streams). Got {source!r} instead."
+        )
+    return {
+        "kind": "kafka-cluster",
+        "maxWorkers": 1,
+        "attributes": {
+            "brokers": url.netloc.split(","),
+            "topics": [topic],
+            "consumerGroup": f"{function_name}-group",
+            "initialOffset": "earliest",
+        },
+    }
+
+
+def _check_replicas(min_replicas: int | None, max_replicas: int | None) -> None:
+    for label, value in (("min_replicas", min_replicas), ("max_replicas", max_replicas)):
+        if value is not None and (not isinstance(value, int) or value < 0):
+            raise DeployError(
+                f"The '{label}' parameter of build_nuclio_spec must be an int >= 0. "
+                f"Got {value!r} instead."
+            )
+    if min_replicas is not None and max_replicas is not None and min_replicas > max_replicas:
+        raise DeployError(
+            f"min_replicas ({min_replicas}) must not exceed max_replicas ({max_replicas})."
+        )
+
+
+def build_nuclio_spec(
+    fn_dict: Mapping[str, Any],
+    *,
+    serving_spec: Mapping[str, Any] | None = None,
+    namespace: str | None = None,
+    http_port: int | None = None,
+    http_workers: int = 4,
+    stream_triggers: Sequence[str | Mapping[str, Any]] = (),
+    min_replicas: int | None = None,
+    max_replicas: int | None = None,
+    resources: Mapping[str, Any] | None = None,
+    requirement: str | None = None,
+    commands: Sequence[str] = (),
+    base_image: str | None = None,
+) -> dict[str, Any]:
+    """Build the Nuclio function spec of a serving function dict (``fn.to_dict()``).
+
+    ``fn_dict`` has ``metadata`` (name, project, labels) and ``spec`` (graph,
+    parameters, env, build, min/max replicas, resources); keyword arguments
+    override the spec. ``requirement`` is what pip installs at build time
+    (default ``servegraph==<this version>``).
+    """
+    metadata = fn_dict.get("metadata") or {}
+    spec = fn_dict.get("spec") or {}
+    name = metadata.get("name")
+    if not isinstance(name, str) or not name:
+        raise DeployError(f"A Nuclio function needs metadata.name. Got {name!r} instead.")
+    project = metadata.get("project") or ""
+    min_replicas = spec.get("min_replicas") if min_replicas is None else min_replicas
+    max_replicas = spec.get("max_replicas") if max_replicas is None else max_replicas
+    _check_replicas(min_replicas, max_replicas)
+    serving = dict(serving_spec) if serving_spec is not None else serving_spec_of(fn_dict)
+
+    labels = dict(metadata.get("labels") or {})
+    if project:
+        labels[PROJECT_LABEL] = project
+    meta: dict[str, Any] = {"name": name, "labels": labels}
+    if namespace:
+        meta["namespace"] = namespace
+
+    env = [{"name": SERVING_SPEC_ENV, "value": json.dumps(serving, separators=(",", ":"))}]
+    user_env = spec.get("env") or []
+    items = (
+        user_env.items()
+        if isinstance(user_env, Mapping)
+        else [(e["name"], e.get("value", "")) for e in user_env]
+    )
+    env += [{"name": k, "value": str(v)} for k, v in items if k != SERVING_SPEC_ENV]
+
+    build = dict(spec.get("build") or {})
+    build["commands"] = [
+        *(build.get("commands") or []),
+        f"pip install '{requirement or f'servegraph=={__version__}'}'",
+        *commands,
+    ]
+    if base_image or build.get("base_image"):
+        build["baseImage"] = base_image or build.pop("base_image")
+    build.pop("base_image", None)
+
+    http: dict[str, Any] = {"kind": "http", "maxWorkers": http_workers, "attributes": {}}
+    if http_port is not None:
+        http["attributes"]["port"] = http_port
+    triggers: dict[str, Any] = {"http": http}
+    for index, source in enumerate(stream_triggers):
+        triggers[f"stream-{index}"] = stream_trigger(source, name)
+
+    body: dict[str, Any] = {
+        "runtime": RUNTIME,
+        "handler": HANDLER,
+        "env": env,
+        "build": build,
+        "triggers": triggers,
+    }
+    if min_replicas is not None:
+        body["minReplicas"] = min_replicas
+    if max_replicas is not None:
+        body["maxReplicas"] = max_replicas
+    res = resources if resources is not None else spec.get("resources")
+    if res:
+        body["resources"] = dict(res)
+    return {"apiVersion": "nuclio.io/v1", "kind": "NuclioFunction", "metadata": meta, "spec": body}
+
+
+def to_yaml(nuclio_spec: Mapping[str, Any]) -> str:
+    """Render a Nuclio spec as YAML (the ``function.yaml`` format)."""
+    return yaml.safe_dump(dict(nuclio_spec), sort_keys=False)

@@ -1,0 +1,56 @@
+"""Serve a graph from a stream: ``servegraph serve SPEC --source URL``.
+
+Each record's data becomes an event body (``POST /``) run through
+``server.run_async``. Delivery is the stream consumer's
+(:class:`servegraph.streams.consumer.StreamConsumer`): a consumer group,
+bounded concurrency, acks after success (at-least-once), retries, and a
+dead-letter stream for records that keep failing, so a poison record neither
+blocks the stream nor is lost.
+
+>>> await consume(server, get_stream(url), stop=stop,
+...               dead_letter=get_stream(url + "-dead-letter"))      # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from typing import Any
+
+from servegraph.serving.event import Event
+from servegraph.streams.base import Stream
+from servegraph.streams.consumer import StreamConsumer
+
+
+async def consume(
+    server: Any,
+    stream: Stream,
+    *,
+    stop: asyncio.Event | None = None,
+    group: str = "servegraph-serving",
+    consumer: str | None = None,
+    dead_letter: Stream | None = None,
+    concurrency: int = 8,
+    max_attempts: int = 3,
+    batch: int = 100,
+    block_ms: int = 500,
+    until_idle: bool = False,
+) -> StreamConsumer:
+    """Run records through ``server.run_async`` until ``stop`` is set (or the stream is idle)."""
+
+    async def run_record(data: Any) -> object:
+        return await server.run_async(Event(body=data, path="/", method="POST"))
+
+    driver = StreamConsumer(
+        stream,
+        run_record,
+        group=group,
+        consumer=consumer or f"{socket.gethostname()}-{id(server)}",
+        concurrency=concurrency,
+        max_attempts=max_attempts,
+        dead_letter=dead_letter,
+        batch=batch,
+        block_ms=block_ms,
+    )
+    await driver.run(stop=stop, until_idle=until_idle)
+    return driver

@@ -1,106 +1,216 @@
-"""servegraph demo: a serving graph end to end, in-process.
+"""servegraph demo: the whole loop, end to end, on this machine.
 
-Trains two tiny scikit-learn models, builds a flow (preprocess -> ModelRouter
-with both models -> postprocess), serves requests through the mock server and
-checks the answers. Exits non-zero on any failure.
+1. generate customers and card transactions with a fraud label
+2. feature sets with windowed aggregations, ingested offline and online
+3. train a model as a tracked run on a feature vector
+4. serve enrich -> prep -> router -> model -> decide over HTTP, with tracking
+5. send requests like the training data, then shifted ones
+6. run the monitoring job: drift table, plot, alert on the shifted features
+7. the alert's retraining run registers v2, which answers a request
+8. print the lineage of that prediction
+
+Embedded defaults (SQLite, Parquet, file streams under $SERVEGRAPH_HOME), or
+Redis::
 
     python examples/demo.py
+    python examples/demo.py --online redis://127.0.0.1:6379 --stream redis://127.0.0.1:6379/demo
+
+Exits non-zero, naming the step, if any step does not do what it should.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import AsyncExitStack, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-import numpy as np
-from sklearn.datasets import load_iris
-from sklearn.linear_model import LogisticRegression
-from sklearn.tree import DecisionTreeClassifier
+import aiohttp
+import pandas as pd
+from rich.console import Console
 
-import servegraph as sg
-from servegraph.serving import V2ModelServer
+from demo_steps import DemoError, check
+from demo_steps.data import SHIFTED_FEATURES, DemoData, generate
+from demo_steps.features import build_and_ingest
+from demo_steps.lineage import lineage
+from demo_steps.monitor import drift_report, monitoring_job, run_check
+from demo_steps.retrain import NEW_VERSION, retrain_trigger, retrained_model
+from demo_steps.serving import MODEL, Served, build_function, serve_http
+from demo_steps.traffic import post, request_body, send
+from demo_steps.training import TrainedModel, train_model
+from servegraph.config import get_config
+from servegraph.errors import ServegraphError
+from servegraph.monitoring.job import MonitoringJob
+from servegraph.monitoring.tracking import default_stream_url
 
-X, Y = load_iris(return_X_y=True)
+INFER = f"/v2/models/{MODEL}/infer"
+REQUESTS_PER_WAVE = 1500
 
-
-class LinearIris(V2ModelServer):
-    """Logistic regression trained at load time."""
-
-    def load(self) -> None:
-        self.model = LogisticRegression(max_iter=500).fit(X, Y)
-
-    def predict(self, request: dict[str, Any]) -> Any:
-        return self.model.predict(np.asarray(request["inputs"])).tolist()
-
-
-class TreeIris(V2ModelServer):
-    """A depth-3 decision tree trained at load time."""
-
-    def load(self) -> None:
-        self.model = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, Y)
-
-    def predict(self, request: dict[str, Any]) -> Any:
-        return self.model.predict(np.asarray(request["inputs"])).tolist()
+console = Console()
 
 
-def centimetres(body: dict[str, Any]) -> dict[str, Any]:
-    """Preprocess: the demo's clients send millimetres (GET requests have no body)."""
-    if not isinstance(body, dict) or "inputs" not in body:
-        return body
-    return {**body, "inputs": [[v / 10 for v in row] for row in body["inputs"]]}
+@dataclass
+class Settings:
+    """The command line, resolved."""
+
+    project: str
+    scale: float
+    online: str
+    stream: str
+    out_dir: Path
+
+    @property
+    def requests(self) -> int:
+        """Requests per wave."""
+        return max(300, int(REQUESTS_PER_WAVE * self.scale))
 
 
-def add_names(body: dict[str, Any]) -> dict[str, Any]:
-    """Postprocess: class names beside the class ids."""
-    names = ["setosa", "versicolor", "virginica"]
-    if isinstance(body, dict) and isinstance(body.get("outputs"), list):
-        body["labels"] = [names[i] for i in body["outputs"]]
-    return body
+@contextmanager
+def step(number: int, title: str) -> Iterator[None]:
+    """Print the step's header and duration; a failure names the step."""
+    console.rule(f"[bold]{number}. {title}")
+    start = time.perf_counter()
+    try:
+        yield
+    except Exception as exc:
+        raise DemoError(f"step {number} ({title}) failed: {type(exc).__name__}: {exc}") from exc
+    console.print(f"[dim]step {number} took {time.perf_counter() - start:.1f}s[/]")
 
 
-def build() -> Any:
-    fn = sg.new_function("iris-serving", kind="serving", project="demo")
-    graph = fn.set_topology("flow", engine="async")
-    graph.to(handler="centimetres", name="pre").to("ModelRouter", name="router").to(
-        handler="add_names", name="post"
-    ).respond()
-    fn.add_model("linear", class_name="LinearIris", router_step="router")
-    fn.add_model("tree:v1", class_name="TreeIris", router_step="router")
-    return fn
+def sample(rows: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
+    """Up to ``n`` distinct rows, reproducibly."""
+    return rows.sample(n=min(n, len(rows)), random_state=seed)
+
+
+async def send_waves(
+    settings: Settings, data: DemoData, served: Served, check_job: MonitoringJob
+) -> None:
+    """Step 5: a wave like the training data (checked: no drift), then a shifted wave."""
+    live = sample(data.live, settings.requests, seed=1)
+    wave = await send(served.url, live, "live", INFER)
+    console.print(f"like the training data: {wave.summary()}")
+    await served.flush()
+    console.print("monitoring check after the first wave:")
+    await run_check(console, check_job, served.endpoints["v1"], expected_drift=set())
+    recent = sample(data.recent, settings.requests, seed=2)
+    wave = await send(served.url, recent, "shifted", INFER)
+    console.print(f"shifted ({', '.join(SHIFTED_FEATURES)}): {wave.summary()}")
+    await served.flush()
+
+
+async def compare_versions(fn: Any, models: list[TrainedModel], rows: pd.DataFrame) -> None:
+    """Step 7: v1 and v2 on legitimate transactions of the shifted period; v2 must do better."""
+    flagged = {}
+    async with serve_http(fn, models) as served:
+        for version, route in (("v1", f"/v2/models/{MODEL}/versions/v1/infer"), ("v2", INFER)):
+            wave = await send(served.url, rows, f"legit-{version}", route)
+            check(wave.versions == {version: wave.sent}, f"{route} answered {wave.versions}")
+            flagged[version] = wave.flagged
+            console.print(
+                f"{route}: {version} flags {wave.flagged} of {wave.sent} legitimate "
+                "transactions of the shifted period"
+            )
+    check(flagged["v2"] < flagged["v1"], f"v2 is no better than v1 on the new data: {flagged}")
+
+
+async def run(settings: Settings) -> None:
+    console.print(
+        f"project [bold]{settings.project}[/]; state in {get_config().home}; "
+        f"online store {settings.online}; tracking stream {settings.stream}"
+    )
+    with step(1, "generate customers and transactions"):
+        data = generate(settings.out_dir / "data", settings.scale)
+        console.print(
+            f"{len(data.customers)} customers; {len(data.history)} transactions "
+            f"({data.history['is_fraud'].mean():.1%} fraud) in {data.history_path}"
+        )
+
+    with step(2, "define and ingest the feature sets"):
+        features = build_and_ingest(settings.project, data.customers, data.history, settings.online)
+        vector = features.vector.uri
+        console.print(f"feature vector {vector}: {', '.join(features.columns)}")
+
+    with step(3, "train the model as a tracked run"):
+        v1 = train_model(settings.project, data.history_path, vector, "v1")
+        console.print(f"run {v1.run_uid} registered {v1.uri}: {v1.summary()}")
+
+    retrain = retrain_trigger(settings.project, vector, data.recent_path)
+    check_job = monitoring_job(settings.project, settings.stream, settings.out_dir, retrain, False)
+    job = monitoring_job(settings.project, settings.stream, settings.out_dir, retrain)
+    async with AsyncExitStack() as stack:
+        with step(4, "serve the graph over HTTP"):
+            fn = build_function(settings.project, vector, [v1], settings.stream)
+            console.print(fn.spec.graph.plot())
+            served = await stack.enter_async_context(serve_http(fn, [v1]))
+            console.print(f"serving {fn.uri} at {served.url}")
+
+        with step(5, "send requests: like the training data, then shifted"):
+            await send_waves(settings, data, served, check_job)
+
+    with step(6, "run the monitoring job"):
+        report, _ = await run_check(
+            console, job, served.endpoints["v1"], expected_drift=set(SHIFTED_FEATURES)
+        )
+        for path in drift_report(report):
+            console.print(f"wrote {path}")
+
+    with step(7, "retrain from the alert and serve the new version"):
+        v2 = retrained_model(settings.project, report)
+        console.print(f"run {v2.run_uid} registered {v2.uri}: {v2.summary()}")
+        fn = build_function(settings.project, vector, [v1, v2], settings.stream)
+        legit = sample(data.recent[data.recent["is_fraud"] == 0], 100, seed=3)
+        await compare_versions(fn, [v1, v2], legit)
+        async with serve_http(fn, [v1, v2]) as served, aiohttp.ClientSession() as session:
+            body = request_body(legit.iloc[0].to_dict(), "legit-1")
+            answer = await post(session, served.url + INFER, body)
+        console.print(f"POST {INFER} -> {answer}")
+        check(
+            answer.get("model_version") == NEW_VERSION,
+            f"{INFER} was answered by {answer.get('model_version')}, not {NEW_VERSION}",
+        )
+
+    with step(8, "the lineage of one prediction"):
+        console.print(lineage(settings.project, answer))
+
+
+def parse_args(argv: list[str] | None) -> Settings:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--online", help="online feature store URL (default: embedded SQLite)")
+    parser.add_argument("--stream", help="tracking stream URL (default: embedded file log)")
+    parser.add_argument("--scale", type=float, default=1.0, help="data and traffic size factor")
+    parser.add_argument(
+        "--project", help="project name, new for each run (default: fraud-demo-<time>)"
+    )
+    args = parser.parse_args(argv)
+    if args.scale <= 0:
+        parser.error(f"--scale must be positive, got {args.scale}")
+    project = args.project or f"fraud-demo-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+    online = args.online or get_config().online_store
+    stream = args.stream or default_stream_url()
+    out_dir = get_config().home / "demo" / project
+    return Settings(project, args.scale, online, stream, out_dir)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="servegraph end-to-end demo")
-    parser.add_argument("--online", default=None, help="online store URL (later demos)")
-    parser.add_argument("--stream", default=None, help="tracking stream URL (later demos)")
-    parser.parse_args(argv)
-
-    fn = build()
-    print(fn.spec.graph.plot())
-    server = fn.to_mock_server()
-    rows_mm = [[51, 35, 14, 2], [67, 31, 47, 15], [77, 30, 61, 23]]
-    expected = [0, 1, 2]
-    failures = 0
-    for path in ("/v2/models/linear/infer", "/v2/models/tree/versions/v1/infer"):
-        response = server.test(path, body={"id": "demo", "inputs": rows_mm})
-        print(f"POST {path} -> {response}")
-        if response["outputs"] != expected:
-            print(f"  FAILED: expected {expected}", file=sys.stderr)
-            failures += 1
-    print("GET /v2/models/ ->", server.test("/v2/models/", method="GET"))
-    missing = server.test("/v2/models/nope/infer", body={"inputs": rows_mm}, silent=True)
-    print("POST /v2/models/nope/infer ->", missing)
-    if "error" not in missing:
-        failures += 1
-    server.wait_for_completion()
-    print("demo OK" if not failures else f"demo FAILED ({failures})")
-    return 1 if failures else 0
+    settings = parse_args(argv)
+    start = time.perf_counter()
+    try:
+        asyncio.run(run(settings))
+    except DemoError as exc:
+        cause = exc.__cause__
+        if cause is not None and not isinstance(cause, DemoError | ServegraphError):
+            console.print_exception()  # a bug rather than a failed check: show where
+        console.print(f"[bold red]demo FAILED[/]: {exc}")
+        return 1
+    console.print(f"[bold green]demo OK[/] in {time.perf_counter() - start:.0f}s")
+    return 0
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except Exception as exc:  # the demo reports any failure as a non-zero exit
-        print(f"demo FAILED: {type(exc).__name__}: {exc}", file=sys.stderr)
-        sys.exit(1)
+    sys.exit(main())

@@ -21,12 +21,12 @@ import os
 from contextvars import ContextVar
 from typing import Any
 
-import pandas as pd
 import yaml
 
 from servegraph.config import get_config
 from servegraph.errors import RunError
 from servegraph.functions import artifacts as arts
+from servegraph.functions.artifact_logging import ArtifactLoggingMixin
 from servegraph.functions.runlog import RunLogger
 from servegraph.functions.runspec import STATES, merge_run, new_run, now_str, parse_spec, plain
 from servegraph.functions.secrets import SecretsStore
@@ -39,7 +39,7 @@ EXEC_SECRETS_ENV = "SERVEGRAPH_EXEC_SECRETS"
 _current: ContextVar[RunContext | None] = ContextVar("servegraph_run_context", default=None)
 
 
-class RunContext:
+class RunContext(ArtifactLoggingMixin):
     """The context of one run; get it with :func:`get_or_create_ctx`."""
 
     def __init__(
@@ -187,102 +187,6 @@ class RunContext:
         )
         series["xvalues"].append(str(len(series["xvalues"]) if x is None else x))
         series["yvalues"].append(plain(value))
-
-    def _writer(self) -> arts.ArtifactWriter:
-        meta = self._run["metadata"]
-        producer = {
-            "kind": "run",
-            "name": self.name,
-            "uid": self.uid,
-            "project": self.project,
-            "iteration": self.iteration,
-            "uri": f"{self.project}/{self.uid}",
-        }
-        producer["workflow"] = meta["labels"].get("workflow", "")
-        return arts.ArtifactWriter(producer, self.inputs, self._db)
-
-    def _add_artifact(self, record: dict[str, Any]) -> dict[str, Any]:
-        status = self._run["status"]
-        key = record["metadata"]["key"]
-        status["artifacts"] = [a for a in status["artifacts"] if a["metadata"]["key"] != key]
-        status["artifacts"].append(record)
-        status["output_artifacts"] = [a for a in status["output_artifacts"] if a["key"] != key]
-        status["output_artifacts"].append(
-            {
-                "key": key,
-                "kind": record["kind"],
-                "description": record["spec"]["description"],
-                "uri": record["uri"],
-                "target_path": record["spec"]["target_path"],
-                "hash": record["metadata"]["hash"],
-            }
-        )
-        return record
-
-    def log_artifact(
-        self,
-        key: str,
-        body: bytes | str | None = None,
-        local_path: str | None = None,
-        format: str | None = None,
-        labels: dict[str, str] | None = None,
-        tag: str = "",
-        description: str = "",
-    ) -> dict[str, Any]:
-        """Store a file artifact from ``body`` or ``local_path``; return its record."""
-        data, filename, src = arts.artifact_body(key, body, local_path, format)
-        record = self._writer().store(
-            "artifact", key, data, filename, self.out_path, tag, labels, description, src_path=src
-        )
-        return self._add_artifact(record)
-
-    def log_model(
-        self,
-        key: str,
-        body: Any = None,
-        model_file: str | None = None,
-        metrics: dict[str, Any] | None = None,
-        framework: str | None = None,
-        training_set: pd.DataFrame | None = None,
-        label_column: str | list[str] | None = None,
-        parameters: dict[str, Any] | None = None,
-        labels: dict[str, str] | None = None,
-        tag: str = "",
-        description: str = "",
-    ) -> dict[str, Any]:
-        """Store a model (bytes, a file, or any picklable object) with its metrics.
-
-        A ``training_set`` adds ``feature_stats`` (the reference statistics that
-        monitoring compares live data with) and the model's inputs and outputs.
-        """
-        data, filename = arts.model_body(key, body, model_file)
-        extra = arts.model_spec(
-            filename, metrics, framework, parameters, training_set, label_column
-        )
-        record = self._writer().store(
-            "model", key, data, filename, arts.join_path(self.out_path, key), tag, labels,
-            description, extra_spec=extra,
-        )  # fmt: skip
-        return self._add_artifact(record)
-
-    def log_dataset(
-        self,
-        key: str,
-        df: pd.DataFrame,
-        format: str = "parquet",
-        stats: bool = True,
-        labels: dict[str, str] | None = None,
-        tag: str = "",
-        description: str = "",
-    ) -> dict[str, Any]:
-        """Store a DataFrame as parquet or csv with its schema, preview and statistics."""
-        data, filename = arts.dataset_body(key, df, format)
-        extra = arts.dataset_spec(df, stats)
-        record = self._writer().store(
-            "dataset", key, data, filename, self.out_path, tag, labels, description,
-            extra_spec=extra,
-        )  # fmt: skip
-        return self._add_artifact(record)
 
     def set_label(self, key: str, value: str, replace: bool = True) -> None:
         """Set a run label."""

@@ -194,23 +194,24 @@ class BaseStep:
     ) -> BaseStep:
         """Add a step after this one in the same flow and return it (chainable).
 
-        ``class_name`` is a class, instance, dotted path or built-in name
-        (``"*"`` or ``"*Class"`` makes a router, ``">>"`` a queue with ``path=``);
-        ``handler`` a function, name, dotted path or ``"(event + 1)"``::
+        On a flow, the new step is a start step of that flow. ``class_name`` is a
+        class, instance, dotted path or built-in name (``"*"`` or ``"*Class"``
+        makes a router, ``">>"`` a queue with ``path=``); ``handler`` a function,
+        name, dotted path or ``"(event + 1)"``::
 
             graph.to("Preprocess", name="prep").to(name="double", handler="(event * 2)")
+
+        >>> from servegraph.graph import RootFlowStep
+        >>> graph = RootFlowStep()
+        >>> graph.to(name="inc", handler="(event + 1)").to(name="dbl", handler="(event * 2)").after
+        ['inc']
         """
-        flow = self._flow()
-        if flow is None or self._parent is not flow:
-            raise GraphError(
-                f"{self._where()}: .to() needs a step inside a flow; "
-                "add it with graph.add_step() or graph.to() first"
-            )
+        flow, after = self._chain_target()
         return flow.add_step(
             class_name,
             name,
             handler,
-            after=self.name,
+            after=after,
             graph_shape=graph_shape,
             function=function,
             full_event=full_event,
@@ -218,6 +219,16 @@ class BaseStep:
             result_path=result_path,
             **class_args,
         )
+
+    def _chain_target(self) -> tuple[FlowStep, str | None]:
+        """The flow and the ``after`` of a step added by ``.to()``: next to me in my flow."""
+        flow = self._flow()
+        if flow is None or self._parent is not flow:
+            raise GraphError(
+                f"{self._where()}: .to() needs a step inside a flow; "
+                "add it with graph.add_step() or graph.to() first"
+            )
+        return flow, self.name
 
     def error_handler(
         self,

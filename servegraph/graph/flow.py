@@ -183,36 +183,9 @@ class FlowStep(BaseStep):
 
     # -- builder ------------------------------------------------------------------
 
-    def to(
-        self,
-        class_name: object = None,
-        name: str | None = None,
-        handler: Handler | None = None,
-        graph_shape: str | None = None,
-        function: str | None = None,
-        full_event: bool | None = None,
-        input_path: str | None = None,
-        result_path: str | None = None,
-        **class_args: Any,
-    ) -> BaseStep:
-        """Add a start step to this flow and return it (chain further with ``.to()``).
-
-        >>> graph = RootFlowStep()
-        >>> graph.to(name="inc", handler="(event + 1)").to(name="dbl", handler="(event * 2)").after
-        ['inc']
-        """
-        return self.add_step(
-            class_name,
-            name,
-            handler,
-            after=START,
-            graph_shape=graph_shape,
-            function=function,
-            full_event=full_event,
-            input_path=input_path,
-            result_path=result_path,
-            **class_args,
-        )
+    def _chain_target(self) -> tuple[FlowStep, str | None]:
+        """``.to()`` on a flow adds a start step of this flow."""
+        return self, START
 
     def add_step(
         self,

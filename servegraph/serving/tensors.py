@@ -1,4 +1,4 @@
-"""Open Inference Protocol (KServe V2) tensors: JSON and the binary extension.
+"""Open Inference Protocol (KServe V2) tensors: the JSON codec (binary parts in tensor_binary).
 
 A V2 inference request is a JSON header, optionally followed by raw tensor
 bytes (the binary tensor extension, which tritonclient uses by default). The
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import math
-import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,8 +30,9 @@ from typing import Any
 import numpy as np
 
 from servegraph.errors import BadRequestError
-
-HEADER_LENGTH = "Inference-Header-Content-Length"
+from servegraph.serving.tensor_binary import HEADER_LENGTH as HEADER_LENGTH  # re-exported
+from servegraph.serving.tensor_binary import join_bytes, split_bytes
+from servegraph.serving.tensor_binary import split_header as split_header  # re-exported
 
 # OIP datatype -> numpy dtype (little-endian on the wire)
 DATATYPES: dict[str, np.dtype[Any]] = {
@@ -132,24 +132,6 @@ def _shape(tensor: Mapping[str, Any], name: str) -> list[int]:
     return shape
 
 
-def _split_bytes(raw: bytes, name: str) -> np.ndarray[Any, Any]:
-    """Decode BYTES in binary form: each element is a 4-byte little-endian length, then bytes."""
-    items: list[bytes] = []
-    offset = 0
-    while offset < len(raw):
-        if offset + 4 > len(raw):
-            raise BadRequestError(f"Binary BYTES data of tensor {name!r} is truncated.")
-        (size,) = struct.unpack_from("<I", raw, offset)
-        offset += 4
-        if offset + size > len(raw):
-            raise BadRequestError(f"Binary BYTES data of tensor {name!r} is truncated.")
-        items.append(raw[offset : offset + size])
-        offset += size
-    array = np.empty(len(items), dtype=object)
-    array[:] = items
-    return array
-
-
 def _from_json(data: Any, datatype: str, name: str) -> np.ndarray[Any, Any]:
     dtype = DATATYPES[datatype]
     if datatype == "BYTES":
@@ -195,7 +177,7 @@ def decode_tensor(tensor: Mapping[str, Any], raw: bytes | None = None) -> Tensor
     count = math.prod(shape)
     if raw is not None:
         if datatype == "BYTES":
-            values = _split_bytes(raw, name)
+            values = split_bytes(raw, name)
         elif len(raw) != count * dtype.itemsize:
             raise BadRequestError(
                 f"Tensor {name!r} of shape {shape} and datatype {datatype} needs "
@@ -212,22 +194,6 @@ def decode_tensor(tensor: Mapping[str, Any], raw: bytes | None = None) -> Tensor
             f"Tensor {name!r} of shape {shape} needs {count} elements. Got {values.size} instead."
         )
     return Tensor(name, str(datatype), shape, values.reshape(shape), parameters)
-
-
-def split_header(body: bytes, header_length: str | int | None) -> tuple[bytes, bytes]:
-    """Split a request body into its JSON header and the binary tail."""
-    if header_length is None or header_length == "":
-        return body, b""
-    try:
-        size = int(header_length)
-    except ValueError:
-        size = -1
-    if size < 0 or size > len(body):
-        raise BadRequestError(
-            f"The {HEADER_LENGTH} header must be an int between 0 and the body size "
-            f"{len(body)}. Got {header_length!r} instead."
-        )
-    return body[:size], body[size:]
 
 
 def parse_json(data: bytes | str) -> Any:
@@ -292,15 +258,6 @@ def decode_infer_request(
     )
 
 
-def _join_bytes(array: np.ndarray[Any, Any]) -> bytes:
-    parts: list[bytes] = []
-    for item in array.ravel():
-        value = item if isinstance(item, bytes) else str(item).encode()
-        parts.append(struct.pack("<I", len(value)))
-        parts.append(value)
-    return b"".join(parts)
-
-
 def _json_values(array: np.ndarray[Any, Any], datatype: str) -> list[Any]:
     flat = array.ravel()
     if datatype != "BYTES":
@@ -340,7 +297,7 @@ def encode_tensor(
     if not binary:
         entry["data"] = _json_values(array, datatype)
         return entry, None
-    raw = _join_bytes(array) if datatype == "BYTES" else np.ascontiguousarray(array).tobytes()
+    raw = join_bytes(array) if datatype == "BYTES" else np.ascontiguousarray(array).tobytes()
     entry["parameters"] = {"binary_data_size": len(raw)}
     return entry, raw
 

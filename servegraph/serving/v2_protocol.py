@@ -19,8 +19,8 @@ from typing import Any, NamedTuple
 
 from servegraph.errors import BadRequestError
 from servegraph.serving.event import Response
+from servegraph.serving.tensor_binary import HEADER_LENGTH
 from servegraph.serving.tensors import (
-    HEADER_LENGTH,
     InferRequest,
     decode_infer_request,
     encode_outputs,

@@ -18,7 +18,6 @@ infer/predict request is logged once (see ``_track``).
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from datetime import UTC, datetime
@@ -28,6 +27,7 @@ from typing import Any
 from servegraph.errors import BadRequestError, GraphError, NotFoundError, NotReadyError
 from servegraph.serving.batching import Batcher
 from servegraph.serving.event import Event
+from servegraph.serving.model_tracking import endpoint_id, log_record, tracking_record
 from servegraph.serving.paths import get_path, set_path, split_path
 from servegraph.serving.v2_protocol import (
     encode_oip_response,
@@ -281,22 +281,8 @@ class V2ModelServer:
         timestamp: str,
         error: str | None,
     ) -> None:
-        record = {
-            "endpoint_id": self.endpoint_id,
-            "function": getattr(self.context, "name", ""),
-            "model_name": self.name,
-            "model_version": self.version or None,
-            "request_id": request.get("id") or event.id,
-            "timestamp": timestamp,
-            "inputs": _plain(_input_rows(request.get("inputs"))),
-            "outputs": _plain(_as_rows(outputs)),
-            "latency_ms": (time.perf_counter() - start) * 1000.0,
-            "error": error,
-        }
-        try:
-            tracker.log(record)
-        except Exception as exc:  # tracking must never fail a request
-            self.context.logger.warning("tracker.log failed for %s: %s", self.name, exc)
+        record = tracking_record(self, event, request, outputs, start, timestamp, error)
+        log_record(self, tracker, record)
 
     # -- micro-batching (class args max_batch_size / max_batch_wait_ms) ------------
     def _predict_rows(self, rows: Any) -> list[Any]:
@@ -360,12 +346,7 @@ class V2ModelServer:
     def endpoint_id(self) -> str:
         """A stable id of this model endpoint: hash of project/function:model:version."""
         if self._endpoint_id is None:
-            ctx = self.context
-            uri = (
-                f"{getattr(ctx, 'project', '')}/{getattr(ctx, 'name', '')}"
-                f":{self.name}:{self.version}"
-            )
-            self._endpoint_id = hashlib.sha1(uri.encode()).hexdigest()[:16]
+            self._endpoint_id = endpoint_id(self.context, self.name, self.version)
         return self._endpoint_id
 
     def __getstate__(self) -> dict[str, Any]:
@@ -375,29 +356,6 @@ class V2ModelServer:
         state["_batcher"] = None
         state.pop("do_event", None)
         return state
-
-
-def _as_rows(outputs: Any) -> list[Any]:
-    """Outputs as a list of rows (a numpy array of OIP outputs becomes its rows)."""
-    if isinstance(outputs, list):
-        return outputs
-    if hasattr(outputs, "tolist") and getattr(outputs, "ndim", 0) > 0:
-        return list(outputs)
-    return [outputs]
-
-
-def _input_rows(inputs: Any) -> list[Any]:
-    """The request's input rows; malformed inputs (a string, a dict) log no rows."""
-    if isinstance(inputs, list):
-        return inputs
-    if hasattr(inputs, "tolist") and getattr(inputs, "ndim", 0) > 0:
-        return list(inputs)
-    return []
-
-
-def _plain(values: list[Any]) -> list[Any]:
-    """Rows as plain lists (numpy rows of tensor requests become lists) for tracking."""
-    return [v.tolist() if hasattr(v, "tolist") else v for v in values]
 
 
 def _make_batcher(model: V2ModelServer, kwargs: dict[str, Any]) -> Batcher | None:

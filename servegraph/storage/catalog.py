@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -47,6 +47,38 @@ def _tags_of(s: Session, kind: str, project: str, name: str, hash_: str) -> list
     )
 
 
+_Version = TypeVar("_Version", ArtifactRow, FunctionRow)
+
+
+def _find_version(
+    s: Session, model: type[_Version], project: str, name: str, hash_: str
+) -> _Version | None:
+    """The row of one version (``name`` is the artifact key or the function name)."""
+    name_column = ArtifactRow.key if model is ArtifactRow else FunctionRow.name
+    return s.scalar(
+        select(model).where(model.project == project, name_column == name, model.hash == hash_)
+    )
+
+
+def _read_version(
+    s: Session,
+    kind: str,
+    model: type[_Version],
+    project: str,
+    name: str,
+    tag: str,
+    hash_: str | None,
+) -> _Version:
+    """The row of the version ``hash_`` or, without it, the one ``tag`` points at."""
+    hash_ = hash_ or _resolve(s, kind, project, name, tag)
+    row = _find_version(s, model, project, name, hash_) if hash_ else None
+    if row is None:
+        raise NotFoundInStoreError(
+            f"{kind} {name!r} with tag {tag!r} not found in project {project!r}"
+        )
+    return row
+
+
 class CatalogStore(StoreBase):
     """Artifacts and functions, each version addressed by hash or by tag."""
 
@@ -61,13 +93,7 @@ class CatalogStore(StoreBase):
     ) -> None:
         """Store one artifact version and point ``tags`` (``latest`` by default) at it."""
         with self.session() as s:
-            row = s.scalar(
-                select(ArtifactRow).where(
-                    ArtifactRow.project == project,
-                    ArtifactRow.key == key,
-                    ArtifactRow.hash == hash_,
-                )
-            )
+            row = _find_version(s, ArtifactRow, project, key, hash_)
             if row is None:
                 row = ArtifactRow(project=project, key=key, hash=hash_)
                 s.add(row)
@@ -83,20 +109,7 @@ class CatalogStore(StoreBase):
     ) -> dict[str, Any]:
         """One artifact version by tag (or by hash); NotFoundInStoreError if unknown."""
         with self.session() as s:
-            hash_ = hash_ or _resolve(s, "artifact", project, key, tag)
-            row = None
-            if hash_:
-                row = s.scalar(
-                    select(ArtifactRow).where(
-                        ArtifactRow.project == project,
-                        ArtifactRow.key == key,
-                        ArtifactRow.hash == hash_,
-                    )
-                )
-            if row is None:
-                raise NotFoundInStoreError(
-                    f"artifact {key!r} with tag {tag!r} not found in project {project!r}"
-                )
+            row = _read_version(s, "artifact", ArtifactRow, project, key, tag, hash_)
             body = dict(row.body)
             tags = _tags_of(s, "artifact", project, key, row.hash)
             body.setdefault("metadata", {})["tags"] = tags
@@ -141,13 +154,7 @@ class CatalogStore(StoreBase):
     ) -> None:
         """Store one function version (by hash) and point ``tags`` at it."""
         with self.session() as s:
-            row = s.scalar(
-                select(FunctionRow).where(
-                    FunctionRow.project == project,
-                    FunctionRow.name == name,
-                    FunctionRow.hash == hash_,
-                )
-            )
+            row = _find_version(s, FunctionRow, project, name, hash_)
             if row is None:
                 row = FunctionRow(project=project, name=name, hash=hash_)
                 s.add(row)
@@ -162,20 +169,7 @@ class CatalogStore(StoreBase):
     ) -> dict[str, Any]:
         """One function version by tag (or hash); NotFoundInStoreError if unknown."""
         with self.session() as s:
-            hash_ = hash_ or _resolve(s, "function", project, name, tag)
-            row = None
-            if hash_:
-                row = s.scalar(
-                    select(FunctionRow).where(
-                        FunctionRow.project == project,
-                        FunctionRow.name == name,
-                        FunctionRow.hash == hash_,
-                    )
-                )
-            if row is None:
-                raise NotFoundInStoreError(
-                    f"function {name!r} with tag {tag!r} not found in project {project!r}"
-                )
+            row = _read_version(s, "function", FunctionRow, project, name, tag, hash_)
             body = dict(row.body)
             body.setdefault("metadata", {})["hash"] = row.hash
             return body

@@ -19,7 +19,6 @@ from servegraph.serving.tensors import (
     encode_infer_response,
     encode_tensor,
     is_tensor_request,
-    split_header,
 )
 
 NUMERIC = [name for name in DATATYPES if name != "BYTES"]
@@ -157,11 +156,6 @@ def test_request_with_binary_inputs_in_order() -> None:
 def test_malformed_requests(body: bytes, header: str | None, match: str) -> None:
     with pytest.raises(BadRequestError, match=match):
         decode_infer_request(body, header)
-
-
-def test_split_header_without_length_is_all_json() -> None:
-    assert split_header(b"abc", None) == (b"abc", b"")
-    assert split_header(b"abcdef", "2") == (b"ab", b"cdef")
 
 
 def test_response_json_binary_and_requested_outputs() -> None:

@@ -1,0 +1,76 @@
+"""Tracking records of model endpoints: the per-request dict a ``GraphContext.tracker`` logs.
+
+The record follows the serving/monitoring contract::
+
+    record = tracking_record(model, event, request, outputs, start, timestamp, error)
+    log_record(model, tracker, record)  # never raises
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any
+
+from servegraph.serving.event import Event
+
+
+def endpoint_id(context: Any, name: str, version: str) -> str:
+    """A stable id of a model endpoint: hash of project/function:model:version."""
+    uri = f"{getattr(context, 'project', '')}/{getattr(context, 'name', '')}:{name}:{version}"
+    return hashlib.sha1(uri.encode()).hexdigest()[:16]
+
+
+def tracking_record(
+    model: Any,
+    event: Event,
+    request: dict[str, Any],
+    outputs: Any,
+    start: float,
+    timestamp: str,
+    error: str | None,
+) -> dict[str, Any]:
+    """The tracking record of one request served by ``model`` (a V2ModelServer)."""
+    return {
+        "endpoint_id": model.endpoint_id,
+        "function": getattr(model.context, "name", ""),
+        "model_name": model.name,
+        "model_version": model.version or None,
+        "request_id": request.get("id") or event.id,
+        "timestamp": timestamp,
+        "inputs": plain_rows(input_rows(request.get("inputs"))),
+        "outputs": plain_rows(as_rows(outputs)),
+        "latency_ms": (time.perf_counter() - start) * 1000.0,
+        "error": error,
+    }
+
+
+def log_record(model: Any, tracker: Any, record: dict[str, Any]) -> None:
+    """Give ``record`` to ``tracker.log``; a tracker failure is logged, never raised."""
+    try:
+        tracker.log(record)
+    except Exception as exc:  # tracking must never fail a request
+        model.context.logger.warning("tracker.log failed for %s: %s", model.name, exc)
+
+
+def as_rows(outputs: Any) -> list[Any]:
+    """Outputs as a list of rows (a numpy array of OIP outputs becomes its rows)."""
+    if isinstance(outputs, list):
+        return outputs
+    if hasattr(outputs, "tolist") and getattr(outputs, "ndim", 0) > 0:
+        return list(outputs)
+    return [outputs]
+
+
+def input_rows(inputs: Any) -> list[Any]:
+    """The request's input rows; malformed inputs (a string, a dict) log no rows."""
+    if isinstance(inputs, list):
+        return inputs
+    if hasattr(inputs, "tolist") and getattr(inputs, "ndim", 0) > 0:
+        return list(inputs)
+    return []
+
+
+def plain_rows(values: list[Any]) -> list[Any]:
+    """Rows as plain lists (numpy rows of tensor requests become lists) for tracking."""
+    return [v.tolist() if hasattr(v, "tolist") else v for v in values]

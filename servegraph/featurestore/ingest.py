@@ -55,8 +55,12 @@ def ingest(
     infer_options: InferOptions = InferOptions.ALL,
     overwrite: bool | None = None,
     namespace: dict[str, Any] | None = None,
+    progress: bool | None = None,
 ) -> pd.DataFrame | None:
     """Ingest ``source`` (DataFrame, CSV/Parquet path or URL, StreamSource) into a feature set.
+
+    ``progress`` forces the rich progress bar of a batch ingestion on (True) or off
+    (False); None shows it on a terminal for 10,000 rows or more.
 
     Returns the ingested rows (None for a stream). ``overwrite`` (default True for
     batch) replaces the offline data; ``overwrite=False`` appends, and the
@@ -73,7 +77,7 @@ def ingest(
     df = _prepare(fset, df, transforms)
     overwrite = True if overwrite is None else overwrite
     history = None if overwrite else _aggregation_history(fset, df)
-    result = _run_batch_flow(fset, df, transforms, history)
+    result = _run_batch_flow(fset, df, transforms, history, progress)
     _check_schema(fset, result, infer=bool(infer_options & InferOptions.SCHEMA))
     reports = write_targets(fset, result, overwrite=overwrite)
     for report in reports:
@@ -177,6 +181,7 @@ def _run_batch_flow(
     df: pd.DataFrame,
     transforms: list[Transform],
     history: pd.DataFrame | None = None,
+    progress: bool | None = None,
 ) -> pd.DataFrame:
     steps = row_steps(fset, transforms)
     if not steps:
@@ -184,7 +189,7 @@ def _run_batch_flow(
     keys = fset.entity_names
     frames = [df] if history is None or not fset.aggregations else [history, df]
     source = storey.DataframeSource(frames, key_field=keys[0] if len(keys) == 1 else keys)
-    with progress_step(len(df), f"ingesting {fset.name}") as tick:
+    with progress_step(len(df), f"ingesting {fset.name}", progress) as tick:
         flow = [source, *([tick] if tick is not None else []), *steps]
         rows = storey.build_flow([*flow, storey.Reduce([], _append)]).run().await_termination()
     return rows_to_frame(fset, rows, df.columns)

@@ -16,10 +16,15 @@ _EVERY = 1_000
 
 @contextmanager
 def progress_step(
-    total: int, description: str, force: bool = False
+    total: int, description: str, force: bool | None = None
 ) -> Iterator[storey.Flow | None]:
-    """Yield a storey Map that advances a progress bar per row, or None when not shown."""
-    if not force and (total < MIN_ROWS or not sys.stdout.isatty()):
+    """Yield a storey Map that advances a progress bar per row, or None when not shown.
+
+    ``force``: True always shows the bar, False never, None (default) shows it on a
+    terminal for ``MIN_ROWS`` rows or more.
+    """
+    auto = total >= MIN_ROWS and sys.stdout.isatty()
+    if not (auto if force is None else force):
         yield None
         return
     with Progress(transient=True) as progress:

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import io
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pandas as pd
+import pytest
 import storey
 
+from servegraph.featurestore import FeatureSet, ingest
 from servegraph.featurestore.progress import MIN_ROWS, progress_step
+
+ingest_module = sys.modules["servegraph.featurestore.ingest"]
 
 
 def test_no_bar_for_small_or_non_terminal_runs() -> None:
@@ -25,3 +36,37 @@ def test_forced_bar_passes_rows_through() -> None:
             controller.emit(i)
         controller.terminate()
         assert controller.await_termination() == sum(range(2500))
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_force_false_hides_the_bar_even_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdout", _Terminal())
+    with progress_step(MIN_ROWS * 10, "x") as step:
+        assert step is not None  # auto: a terminal and enough rows
+    with progress_step(MIN_ROWS * 10, "x", force=False) as step:
+        assert step is None
+
+
+def test_ingest_progress_argument_reaches_the_bar(
+    events: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shown: list[bool] = []
+
+    @contextmanager
+    def spy(total: int, description: str, force: bool | None = None) -> Iterator[Any]:
+        with progress_step(total, description, force) as step:
+            shown.append(step is not None)
+            yield step
+
+    monkeypatch.setattr(ingest_module, "progress_step", spy)
+    fset = FeatureSet("tx", entities=["id"], timestamp_key="time")
+    fset.add_aggregation("amount", ["sum"], ["1h"], period="10m")
+    forced = ingest(fset, events, progress=True)
+    auto = ingest(fset, events)
+    assert shown == [True, False]  # small and not a terminal: auto hides it
+    assert forced is not None and auto is not None
+    pd.testing.assert_frame_equal(forced, auto)

@@ -4,16 +4,23 @@
              feature_vector="churn-vec", key="customer_id", impute_policy={"*": "$mean"})
 
 The body must be a dict holding the key column(s); the features are added to it.
+
+A body field named like a feature of the vector is a conflict, settled by
+``on_conflict``: ``"overwrite"`` (default, as storey's and MLRun's enrichment do:
+the stored feature replaces the request's value), ``"keep"`` (the request's value
+wins; the feature is not added), or ``"error"`` (BadRequestError naming the fields).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from servegraph.errors import EntityError
+from servegraph.errors import BadRequestError, EntityError
 
 from .online import OnlineFeatureService
 from .vector import FeatureVector
+
+ON_CONFLICT = ("overwrite", "keep", "error")
 
 
 class EnrichStep:
@@ -26,6 +33,7 @@ class EnrichStep:
         feature_vector: FeatureVector | str = "",
         key: str | list[str] = "",
         impute_policy: dict[str, Any] | None = None,
+        on_conflict: str = "overwrite",
     ) -> None:
         if not feature_vector:
             raise EntityError(
@@ -33,6 +41,12 @@ class EnrichStep:
             )
         if not key:
             raise EntityError(f"EnrichStep {name!r} needs a 'key' (entity column). Got {key!r}.")
+        if on_conflict not in ON_CONFLICT:
+            raise EntityError(
+                f"EnrichStep {name!r}: 'on_conflict' must be one of {list(ON_CONFLICT)}. "
+                f"Got {on_conflict!r}."
+            )
+        self.on_conflict = on_conflict
         self.context = context
         self.name = name
         self.feature_vector = feature_vector
@@ -61,8 +75,17 @@ class EnrichStep:
     async def do(self, body: Any) -> Any:
         """Add the features of ``body``'s entity to ``body`` and return it."""
         row = self._entity_row(body)
-        features = await self.service.aget([row])
-        body.update(features[0])
+        features: dict[str, Any] = (await self.service.aget([row]))[0]
+        if self.on_conflict != "overwrite":
+            clashes = [name for name in features if name in body]
+            if clashes and self.on_conflict == "error":
+                raise BadRequestError(
+                    f"EnrichStep {self.name!r}: the body already has the feature field(s) "
+                    f"{clashes} (on_conflict='error')."
+                )
+            for name in clashes:
+                del features[name]
+        body.update(features)
         return body
 
     async def close(self) -> None:

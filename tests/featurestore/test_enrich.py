@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from servegraph.errors import EntityError
+from servegraph.errors import BadRequestError, EntityError
 from servegraph.featurestore import (
     EnrichStep,
     FeatureSet,
@@ -72,3 +72,26 @@ def test_enrich_step_needs_vector_and_key() -> None:
         EnrichStep(name="e", key="k")
     with pytest.raises(EntityError, match="'key'"):
         EnrichStep(name="e", feature_vector="v")
+
+
+async def test_a_body_field_named_like_a_feature_follows_on_conflict() -> None:
+    uri = _vector(SQLiteTarget())
+    overwrite = EnrichStep(name="e", feature_vector=uri, key="customer_id")
+    keep = EnrichStep(name="e", feature_vector=uri, key="customer_id", on_conflict="keep")
+    error = EnrichStep(name="e", feature_vector=uri, key="customer_id", on_conflict="error")
+    try:
+        stored = {"customer_id": 1, "age": 30, "spend": 9.5}
+        assert await overwrite.do({"customer_id": 1, "age": 99}) == stored
+        kept = await keep.do({"customer_id": 1, "age": 99})
+        assert kept == {"customer_id": 1, "age": 99, "spend": 9.5}
+        with pytest.raises(BadRequestError, match="age"):
+            await error.do({"customer_id": 1, "age": 99})
+        assert await error.do({"customer_id": 1}) == stored
+    finally:
+        for step in (overwrite, keep, error):
+            await step.close()
+
+
+def test_on_conflict_must_be_known() -> None:
+    with pytest.raises(EntityError, match="on_conflict"):
+        EnrichStep(name="e", feature_vector="v", key="k", on_conflict="merge")

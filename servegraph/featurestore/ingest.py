@@ -226,7 +226,10 @@ def _check_schema(fset: FeatureSet, df: pd.DataFrame, infer: bool) -> None:
                 f"Feature {feature.name!r} of feature set {fset.name!r} is missing from the "
                 f"ingested data."
             )
-        found = value_type_of(df[feature.name])
+        values = df[feature.name]
+        found = value_type_of(values)
+        if values.isna().all():
+            continue  # no values, no type: a batch where every value is missing
         if feature.value_type and not compatible(feature.value_type, found):
             raise SchemaError(
                 f"Feature {feature.name!r} of feature set {fset.name!r} is {feature.value_type!r} "

@@ -30,7 +30,19 @@ def value_type_of(column: pd.Series) -> str:
         return "datetime"
     if pd.api.types.is_string_dtype(column):
         return "str"
-    return "object"
+    # an object column: judge by its values, ignoring gaps (bools with a None stay bool)
+    return _INFERRED.get(pd.api.types.infer_dtype(column, skipna=True), "object")
+
+
+_INFERRED = {
+    "boolean": "bool",
+    "integer": "int",
+    "floating": "float",
+    "mixed-integer-float": "float",
+    "string": "str",
+    "datetime": "datetime",
+    "datetime64": "datetime",
+}
 
 
 def _check_value_type(owner: str, name: str, value_type: str | None) -> None:

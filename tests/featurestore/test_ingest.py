@@ -161,3 +161,21 @@ def test_entity_type_mismatch_is_a_schema_error(events: pd.DataFrame) -> None:
     fset = FeatureSet("tx", entities=[Entity("id", "int")], timestamp_key="time")
     with pytest.raises(SchemaError, match=r"entity 'id' .* 'int' .* 'str'"):
         ingest(fset, events.astype({"id": str}))
+
+
+def test_missing_values_do_not_change_a_column_type_on_later_ingestions() -> None:
+    fset = FeatureSet("flags", entities=["id"])
+    first = pd.DataFrame({"id": [1, 2], "vip": [True, False], "tier": ["a", "b"]})
+    ingest(fset, first)
+    types = {f.name: f.value_type for f in get_feature_set("flags").features}
+    assert types == {"vip": "bool", "tier": "str"}
+    # a bool column with a gap is object dtype; a text column without values is float NaN
+    later = pd.DataFrame({"id": [3, 4], "vip": [True, None], "tier": [None, None]})
+    result = ingest(get_feature_set("flags"), later, overwrite=False)
+    assert result is not None and list(result["vip"]) == [True, None]
+
+
+def test_mixed_values_in_a_declared_column_are_a_schema_error() -> None:
+    fset = FeatureSet("flags", entities=["id"], features=[Feature("vip", "bool")])
+    with pytest.raises(SchemaError, match=r"'vip' .* 'bool' .* 'object'"):
+        ingest(fset, pd.DataFrame({"id": [1, 2], "vip": [True, "yes"]}))

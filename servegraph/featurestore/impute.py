@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from servegraph.errors import FeatureStoreError
+from servegraph.errors import FeatureNotFoundError, FeatureStoreError
 
 _ALIASES = {"median": "50%"}
 _NO_FILL = object()
@@ -52,6 +52,13 @@ class ImputePolicy:
 
     def resolve(self, columns: list[tuple[str, str, dict[str, dict[str, Any]]]]) -> dict[str, Any]:
         """column -> fill value for (feature, column, set stats) triples that have a rule."""
+        known = {name for feature, column, _ in columns for name in (feature, column)}
+        unknown = sorted(set(self.policy) - known - {"*"})
+        if unknown:
+            raise FeatureNotFoundError(
+                f"The 'impute_policy' names {unknown}, which the vector does not have "
+                f"(its features: {sorted({column for _, column, _ in columns})})."
+            )
         out: dict[str, Any] = {}
         for feature, column, stats in columns:
             value = self.fill_value(column, stats.get(feature, {}), feature)

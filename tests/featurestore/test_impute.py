@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from servegraph.errors import FeatureStoreError
+from servegraph.errors import FeatureNotFoundError, FeatureStoreError
 from servegraph.featurestore import ImputePolicy
 
 STATS = {"age": {"mean": 40.0, "50%": 38.0, "max": 90.0}, "tier": {"top": "gold", "count": 4}}
@@ -27,3 +27,8 @@ def test_missing_statistic_is_an_error_naming_it() -> None:
         ImputePolicy({"*": "$mean"}).resolve([("new", "new", {})])
     with pytest.raises(FeatureStoreError, match="impute_policy"):
         ImputePolicy(["$mean"])  # type: ignore[arg-type]
+
+
+def test_a_rule_for_a_feature_the_vector_lacks_is_an_error_naming_it() -> None:
+    with pytest.raises(FeatureNotFoundError, match="'agee'"):
+        ImputePolicy({"agee": 0, "*": 1}).resolve([("age", "age", STATS)])

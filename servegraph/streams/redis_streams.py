@@ -7,6 +7,7 @@ Each record is one stream entry with a single ``data`` field holding its JSON.
 consumer's own pending entries (delivered before but never acked, e.g. before
 a restart), entries of other consumers idle for ``claim_idle_ms`` (taken over
 with ``XAUTOCLAIM``), then new entries (``XREADGROUP >``). ``ack`` is ``XACK``.
+Own pending entries that ``MAXLEN`` trimmed away are acked and skipped.
 
 URL query options: ``db`` (database number), ``maxlen``, ``claim_idle_ms``,
 ``timeout_s`` (socket and connect timeout). Redis errors become
@@ -155,13 +156,19 @@ class RedisStream:
         with _translated(self.url, "read"):
             key = (group, consumer)
             start = self._own_pending.get(key, "0")
-            if start:
+            while start:
                 reply = await self._client.xreadgroup(group, consumer, {self.name: start}, count)
                 entries = reply[0][1] if reply else []
-                if entries:
-                    self._own_pending[key] = _decode(entries[-1][0])
-                    return self._records(entries)
-                self._own_pending[key] = ""  # own backlog drained
+                if not entries:
+                    self._own_pending[key] = ""  # own backlog drained
+                    break
+                start = self._own_pending[key] = _decode(entries[-1][0])
+                gone = [_decode(i) for i, fields in entries if i is not None and not fields]
+                if gone:  # trimmed away while pending: nothing to deliver, drop them
+                    await self._client.xack(self.name, group, *gone)  # type: ignore[no-untyped-call]
+                records = self._records(entries)
+                if records:
+                    return records
             cursor = self._claim_cursor.get(group, "0-0")
             claimed = await self._client.xautoclaim(
                 self.name, group, consumer, self.claim_idle_ms, start_id=cursor, count=count

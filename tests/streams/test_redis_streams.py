@@ -74,3 +74,24 @@ async def test_server_errors_become_stream_error(redis_url: str, stream_name: st
     await stream.close()
     assert not isinstance(info.value, StreamUnavailableError)
     assert isinstance(info.value.__cause__, redis.exceptions.ResponseError)
+
+
+async def test_own_pending_entries_trimmed_away_do_not_hide_new_records(
+    redis_url: str, stream_name: str
+) -> None:
+    url = f"{redis_url}/{stream_name}"
+    before = RedisStream(url)
+    await before.push([{"i": i} for i in range(3)])
+    assert len(await before.read("g", "c1", count=3)) == 3  # delivered, never acked
+    await before.close()
+    client = redis.Redis.from_url(redis_url)
+    client.xtrim(stream_name, maxlen=0)  # MAXLEN trimming dropped them while pending
+    after = RedisStream(url, claim_idle_ms=60_000)
+    await after.push([{"i": 3}])
+    records = await after.read("g", "c1", count=3)
+    assert [r.data["i"] for r in records] == [3]
+    await after.ack("g", [r.offset for r in records])
+    pending = client.xpending(stream_name, "g")["pending"]
+    client.close()
+    await after.close()
+    assert pending == 0  # the trimmed entries left the pending list too

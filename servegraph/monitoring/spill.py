@@ -3,7 +3,8 @@
 Records are JSON lines appended at the end; ``peek(n)`` reads from the saved
 read position and ``advance`` moves it (persisted in ``<file>.pos``) once the
 records were pushed, so a restart replays exactly what is left, in order.
-The file is held with an exclusive ``flock`` by its one owner.
+The file is held with an exclusive ``flock`` by its one owner; opening it cuts a
+torn last line a killed owner left, and the position is replaced atomically.
 
 >>> import tempfile, pathlib
 >>> spill = SpillFile.acquire(pathlib.Path(tempfile.mkdtemp()), "events")
@@ -20,6 +21,7 @@ The file is held with an exclusive ``flock`` by its one owner.
 from __future__ import annotations
 
 import fcntl
+import os
 from pathlib import Path
 from typing import IO, Any
 
@@ -38,7 +40,19 @@ class SpillFile:
             self._pos = int(self._pos_path.read_text())
         except (FileNotFoundError, ValueError):
             self._pos = 0
+        self._cut_torn_tail()
         self._count = self._count_from(self._pos)
+
+    def _cut_torn_tail(self) -> None:
+        """Undo what a killed owner left half-done: a partial last line, a stale position."""
+        self._handle.seek(0)
+        data = self._handle.read()
+        end = data.rfind(b"\n") + 1
+        if end < len(data):
+            self._handle.truncate(end)
+        if self._pos > end:  # killed after emptying the file, before dropping the position
+            self._pos = 0
+            self._pos_path.unlink(missing_ok=True)
 
     @classmethod
     def acquire(cls, directory: Path, name: str) -> SpillFile:
@@ -95,8 +109,10 @@ class SpillFile:
             self._handle.truncate(0)
             self._pos = 0
             self._pos_path.unlink(missing_ok=True)
-        else:
-            self._pos_path.write_text(str(self._pos))
+        else:  # write then rename: a kill never leaves a torn position behind
+            tmp = self._pos_path.with_suffix(".pos.tmp")
+            tmp.write_text(str(self._pos))
+            os.replace(tmp, self._pos_path)
 
     def close(self) -> None:
         """Release the lock; remaining records stay on disk for the next owner."""

@@ -34,3 +34,25 @@ def test_a_torn_last_line_is_not_read(tmp_path: Path) -> None:
         handle.write(b'{"i": 2')
     assert spill.peek(10)[0] == [{"i": 1}]
     spill.close()
+
+
+def test_records_appended_after_a_torn_line_are_replayed(tmp_path: Path) -> None:
+    (tmp_path / "s-0.jsonl").write_bytes(b'{"i":1}\n{"i":')  # killed mid-append
+    spill = SpillFile.acquire(tmp_path, "s")
+    spill.append([{"i": 2}])
+    assert len(spill) == 2
+    assert spill.peek(10)[0] == [{"i": 1}, {"i": 2}]
+    spill.close()
+
+
+def test_a_position_left_past_the_end_by_a_kill_is_reset(tmp_path: Path) -> None:
+    # killed after emptying the file, before removing the read position
+    (tmp_path / "s-0.jsonl").write_bytes(b"")
+    (tmp_path / "s-0.pos").write_text("48")
+    spill = SpillFile.acquire(tmp_path, "s")
+    spill.append([{"i": 1}])
+    records, size = spill.peek(10)
+    assert records == [{"i": 1}]
+    spill.advance(size, len(records))
+    assert len(spill) == 0
+    spill.close()

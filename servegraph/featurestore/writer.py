@@ -46,6 +46,7 @@ def write_targets(fset: FeatureSet, df: pd.DataFrame, overwrite: bool) -> list[W
     """Write ``df`` to every target of ``fset``; return the online write reports."""
     reports: list[WriteReport] = []
     offline_done: list[str] = []
+    online_targets: list[OnlineTarget] = []
     rows: dict[str, dict[str, Any]] | None = None
     for target in fset.get_targets():
         if isinstance(target, OfflineTarget):
@@ -53,13 +54,19 @@ def write_targets(fset: FeatureSet, df: pd.DataFrame, overwrite: bool) -> list[W
             offline_done.append(target.kind)
         elif isinstance(target, OnlineTarget):
             rows = latest_rows(fset, df) if rows is None else rows
+            online_targets.append(target)
             store = target.open()
             try:
                 reports.append(store.write(fset.key, rows))
             except OnlineStoreError as exc:
+                online_done = [
+                    f"{t.kind}: {r.written} of {r.total} rows"
+                    for t, r in zip(online_targets[:-1], reports, strict=True)
+                ]
                 raise OnlineStoreError(
                     f"ingestion of {fset.uri} ({len(df)} rows; offline targets written: "
-                    f"{offline_done or 'none'}) failed on the online store: {exc}"
+                    f"{offline_done or 'none'}; online targets written: {online_done or 'none'}) "
+                    f"failed on the online store {target.kind!r}: {exc}"
                 ) from exc
             finally:
                 store.close()

@@ -139,6 +139,18 @@ def test_unreachable_online_store_says_what_was_written(events: pd.DataFrame) ->
         ingest(fset, events)
 
 
+def test_a_failed_second_online_store_names_the_one_already_written(
+    events: pd.DataFrame,
+) -> None:
+    fset = _fset()
+    unreachable = RedisTarget("redis://127.0.0.1:1", prefix="x:")
+    fset.set_targets([ParquetTarget(), SQLiteTarget(), unreachable])
+    with pytest.raises(
+        OnlineStoreError, match=r"online targets written: \['sqlite: 8 of 8 rows'\].*'redis'"
+    ):
+        ingest(fset, events)
+
+
 def test_sqlite_write_is_all_or_nothing(tmp_path: Path) -> None:
     store = _SQLite(f"sqlite:///{tmp_path / 'online.db'}").open()
     store.write("p/s", {"1": {"a": 1}})

@@ -200,7 +200,7 @@ def parse_json(data: bytes | str) -> Any:
     """Parse a JSON document, raising BadRequestError for malformed input."""
     try:
         return json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
         raise BadRequestError(f"The request body is not valid JSON: {exc}") from exc
 
 

@@ -138,6 +138,8 @@ async def test_infer_with_binary_tensors_both_ways(client: TestClient[Any, Any])
         (json.dumps({"inputs": [_tensor([1], "FP128")]}), {}, "'datatype'"),
         (b"{}xx", {"Inference-Header-Content-Length": "2"}, "'inputs'"),
         (json.dumps({"inputs": [[1, 2]]}), {}, "cannot predict"),  # wrong feature count
+        (b"[" * 100_000, {"Content-Type": "application/json"}, "not valid JSON"),  # too deep
+        (b"[" * 100_000, {"Inference-Header-Content-Length": "100000"}, "not valid JSON"),
     ],
 )
 async def test_bad_requests_are_400_and_harm_nothing(
@@ -210,6 +212,10 @@ async def test_flow_topology_answers_any_path_and_keeps_content_type() -> None:
             client, "POST", "/x", data=b'{"no": "content-type"}', skip_auto_headers=["Content-Type"]
         )
         assert await resp.json() == {"no": "content-type"}  # JSON sniffed, as without a header
+        resp = await _call(  # nested too deep for the JSON parser
+            client, "POST", "/x", data=b"[" * 100_000, headers={"Content-Type": "application/json"}
+        )
+        assert resp.status == 400 and "not valid JSON" in (await resp.json())["error"]
 
 
 async def test_step_timeout_is_504() -> None:

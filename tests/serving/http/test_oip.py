@@ -331,6 +331,45 @@ async def test_server_ready_waits_for_models_loading_in_the_background() -> None
         assert resp.status == 200
 
 
+class GatedLoading(V2ModelServer):
+    """Loads in the background until the test opens the gate."""
+
+    gate = threading.Event()
+
+    def load(self) -> None:
+        if not GatedLoading.gate.wait(10):
+            raise TimeoutError("gate never opened")
+
+    def predict(self, request: dict[str, Any]) -> Any:
+        return request["inputs"]
+
+
+async def test_a_model_still_loading_answers_503_without_blocking_the_server() -> None:
+    fn = servegraph.new_function("gated-fn", kind="serving")
+    fn.set_topology("router")
+    fn.add_model("gated", class_name=GatedLoading)
+    spec = fn.serving_spec(graph_as_dict=False) | {"load_mode": "async"}
+    server = GraphServer(spec)
+    server.init_states(namespace=globals())
+    try:
+        async with TestClient(TestServer(create_app(server))) as client:
+            infer = client.post("/v2/models/gated/infer", json={"inputs": [[1]]})
+            resp = await asyncio.wait_for(infer, 3)  # joining the load thread would block 10 s
+            assert resp.status == 503 and "loading" in (await resp.json())["error"]
+            resp = await _call(client, "GET", "/v2/models/gated/ready")
+            assert resp.status == 503
+            assert (await _call(client, "GET", "/v2/health/live")).status == 200
+            GatedLoading.gate.set()
+            for _ in range(200):
+                if (await _call(client, "GET", "/v2/health/ready")).status == 200:
+                    break
+                await asyncio.sleep(0.02)
+            resp = await _call(client, "POST", "/v2/models/gated/infer", json={"inputs": [[1]]})
+            assert resp.status == 200 and (await resp.json())["outputs"] == [[1]]
+    finally:
+        GatedLoading.gate.set()
+
+
 async def test_fn_to_server_embeds_the_function() -> None:
     fn = servegraph.new_function("embed-fn", kind="serving")
     fn.set_topology("router")

@@ -18,7 +18,7 @@ import inspect
 from collections.abc import Mapping
 from typing import Any
 
-from servegraph.errors import GraphError, NotReadyError
+from servegraph.errors import GraphError, NotReadyError, StepError
 from servegraph.graph.validate import validate_step
 from servegraph.serving.context import GraphContext
 from servegraph.serving.engine_async import run_async as _engine_async
@@ -145,19 +145,31 @@ class GraphServer:
                 await tracker.start()
 
     async def close(self) -> None:
-        """Run the steps' close hooks and flush the tracker."""
+        """Run the steps' close hooks and flush the tracker.
+
+        Every hook runs even when one fails; the first failure is then raised
+        as a StepError naming its step.
+        """
         if self.state is ServerState.CLOSED:
             return
         self.state = ServerState.CLOSED
+        failed: StepError | None = None
         for obj in self.plan.objects() if self.plan is not None else []:
             close = getattr(obj, "close", None)
             if callable(close):
-                result = close()
-                if inspect.isawaitable(result):
-                    await result
+                try:  # one failing hook must not skip the others nor the tracker flush
+                    result = close()
+                    if inspect.isawaitable(result):
+                        await result
+                except Exception as exc:
+                    name = str(getattr(obj, "name", None) or type(obj).__name__)
+                    self.context.logger.error("close hook of step %r failed: %s", name, exc)
+                    failed = failed or StepError(name, f"close hook: {type(exc).__name__}: {exc}")
         tracker = self.context.tracker
         if tracker is not None:
             await tracker.close()
+        if failed is not None:
+            raise failed
 
     # -- serving ---------------------------------------------------------------
     async def run_async(self, event: Event) -> Response:

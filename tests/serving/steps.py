@@ -77,6 +77,14 @@ class Closing:
         Closing.closed.append(str(self.name))
 
 
+class FailingClose(Closing):
+    """A step whose close hook raises (after recording that it ran)."""
+
+    def close(self) -> None:  # type: ignore[override]
+        Closing.closed.append(str(self.name))
+        raise OSError("disk gone")
+
+
 def catcher(event: Event) -> Event:
     event.body = {"error": event.error, "origin": event.origin_state}
     return event

@@ -108,7 +108,7 @@ async def test_a_failing_close_hook_does_not_skip_the_others_or_the_tracker() ->
     )
     server.init_states()
     await server.run_async(Event(body=1))
-    with pytest.raises(StepError, match="'f1'.*OSError: disk gone"):
+    with pytest.raises(StepError, match=r"'f1'.*OSError: disk gone"):
         await server.close()
     assert steps.Closing.closed == ["f1", "c2"]
     assert RecordingTracker.instances[-1].closed == 1

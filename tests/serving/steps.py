@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from typing import Any, ClassVar
 
@@ -83,6 +84,19 @@ class FailingClose(Closing):
     def close(self) -> None:  # type: ignore[override]
         Closing.closed.append(str(self.name))
         raise OSError("disk gone")
+
+
+class Gated:
+    """A full-event sync step that waits for ``gate`` (outliving a short timeout)."""
+
+    gate = threading.Event()
+    done = threading.Event()
+
+    def do(self, event: Event) -> Event:
+        Gated.gate.wait(10)
+        event.body = "late"
+        Gated.done.set()
+        return event
 
 
 def catcher(event: Event) -> Event:

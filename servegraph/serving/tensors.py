@@ -249,6 +249,8 @@ def decode_infer_request(
         isinstance(o, Mapping) and isinstance(o.get("name"), str) for o in outputs
     ):
         raise BadRequestError("The 'outputs' of a request must be a list of {'name': ...}.")
+    for output in outputs:
+        _parameters(output.get("parameters"), f"output {output['name']!r}")
     request_id = document.get("id")
     return InferRequest(
         inputs=tensors,

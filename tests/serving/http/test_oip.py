@@ -140,6 +140,12 @@ async def test_infer_with_binary_tensors_both_ways(client: TestClient[Any, Any])
         (json.dumps({"inputs": [[1, 2]]}), {}, "cannot predict"),  # wrong feature count
         (b"[" * 100_000, {"Content-Type": "application/json"}, "not valid JSON"),  # too deep
         (b"[" * 100_000, {"Inference-Header-Content-Length": "100000"}, "not valid JSON"),
+        (
+            json.dumps({"inputs": [_tensor(ROWS)], "outputs": [{"name": "y", "parameters": 5}]}),
+            {},
+            "'parameters' of output 'y'",
+        ),
+        (b'{"inputs": [[1]]}', {"Content-Encoding": "gzip"}, "body"),  # not gzip at all
     ],
 )
 async def test_bad_requests_are_400_and_harm_nothing(

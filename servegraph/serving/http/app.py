@@ -41,7 +41,12 @@ async def _lifespan(app: web.Application) -> AsyncIterator[None]:
     lifecycle = app[LIFECYCLE_KEY]
     start = getattr(app[SERVER_KEY], "start", None)
     if start is not None:
-        await start()  # e.g. the model-tracking sink, on this loop, before the first request
+        try:
+            await start()  # e.g. the model-tracking sink, on this loop, before the first request
+        except BaseException:
+            lifecycle.state = ServerState.STOPPED
+            await app[SERVER_KEY].close()  # the models and steps are up: run their close hooks
+            raise
     lifecycle.state = ServerState.READY
     yield
     lifecycle.state = ServerState.STOPPED

@@ -89,6 +89,7 @@ class GraphServer:
         default_engine = "async" if isinstance(self.graph, FlowStep) else "sync"
         self.engine: str = getattr(self.graph, "engine", None) or default_engine
         self._async = self.engine == "async"
+        self._timed = False
 
     @classmethod
     def from_dict(cls, spec: Mapping[str, Any]) -> GraphServer:
@@ -132,6 +133,9 @@ class GraphServer:
         self.plan = compile_graph(self.graph, ctx, namespace, self.load_mode)
         if any(node.arun is not None for node in self.plan.nodes):
             self._async = True  # async steps (e.g. batching models) need the async engine
+        # run_async walks a graph with step timeouts on the async engine: the sync one
+        # would block the event loop (every other request) while a timed step runs
+        self._timed = any(node.timeout is not None for node in self.plan.nodes)
         self.state = ServerState.READY
 
     async def start(self) -> None:
@@ -180,7 +184,7 @@ class GraphServer:
         if prepared is not None:
             return prepared
         assert self.plan is not None
-        if self._async:
+        if self._async or self._timed:
             result = await _engine_async(self.plan, event)
         else:
             result = _engine_sync(self.plan, event)

@@ -236,6 +236,33 @@ async def test_step_timeout_is_504() -> None:
         assert "step 'remote' exceeded its timeout" in (await resp.json())["error"]
 
 
+GATE = threading.Event()
+
+
+def _gated(body: Any) -> Any:
+    GATE.wait(20)
+    return body
+
+
+async def test_a_sync_graph_step_with_a_timeout_does_not_block_other_requests() -> None:
+    GATE.clear()
+    fn = servegraph.new_function("sync-t-fn", kind="serving")
+    step = fn.set_topology("flow", engine="sync").to(name="gated", handler="_gated").respond()
+    step.timeout = 10  # only reached if the loop is blocked while the step waits
+    server = GraphServer(fn.serving_spec(graph_as_dict=False))
+    server.init_states(namespace=globals())
+    try:
+        async with TestClient(TestServer(create_app(server))) as client:
+            slow = asyncio.ensure_future(_call(client, "POST", "/", json={"a": 1}))
+            live = await _call(client, "GET", "/v2/health/live")  # served while the step waits
+            GATE.set()
+            resp = await asyncio.wait_for(slow, TIMEOUT)
+            assert live.status == 200
+            assert resp.status == 200 and await resp.json() == {"a": 1}
+    finally:
+        GATE.set()
+
+
 async def test_close_hooks_run_when_the_app_stops(model_file: Path) -> None:
     before = EchoModel.closed
     async with TestClient(TestServer(create_app(router_server(model_file)))) as client:

@@ -332,6 +332,20 @@ async def test_metrics_per_model_and_per_step(model_file: Path) -> None:
     assert 'servegraph_step_errors_total{step="check"} 1.0' in text
 
 
+async def test_metrics_never_label_a_model_name_the_server_does_not_serve(
+    client: TestClient[Any, Any],
+) -> None:
+    await _call(client, "GET", "/v2/models/made-up-1/infer")  # 405 before any routing
+    await _call(client, "POST", "/v2/models/made-up-2/infer", data=b"{bad", headers={
+        "Content-Type": "application/json"})  # fmt: skip
+    await _call(client, "POST", "/v2/models/echo/versions/v1/infer", data=b"{bad", headers={
+        "Content-Type": "application/json"})  # fmt: skip
+    text = await (await _call(client, "GET", "/metrics")).text()
+    assert "made-up" not in text  # client-chosen labels would grow the registry without bound
+    assert 'servegraph_requests_total{model="",status="405"} 1.0' in text
+    assert 'servegraph_errors_total{model="echo",status="400"} 1.0' in text
+
+
 class SlowLoading(V2ModelServer):
     """Loads (in the background with load_mode="async") when the test says so."""
 

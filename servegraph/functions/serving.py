@@ -394,7 +394,10 @@ def deploy_function(
             caller = frame.f_back if frame is not None else None
             namespace = caller.f_globals if caller is not None else None
             del frame, caller
-        function._mock_server = function.to_mock_server(namespace=namespace, **kwargs)
+        server = function.to_mock_server(namespace=namespace, **kwargs)
+        if function._mock_server is not None:  # a redeploy: run the old one's close hooks
+            function._mock_server.wait_for_completion()
+        function._mock_server = server
     else:
         function.deploy(dashboard)
     return function

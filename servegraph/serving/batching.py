@@ -8,6 +8,8 @@ the batch to fill, calls ``predict`` once and splits the results back.
 - An exception raised by ``predict`` fails only the requests of that batch.
 - ``predict`` may return an ``Exception`` instance in place of a row's result:
   it fails only the request that row belongs to.
+- numpy rows are only batched with rows of the same shape (others wait for
+  the next batch), so one client's shape never fails another's request.
 - A cancelled request is dropped from its batch (or its result discarded);
   the batcher carries on.
 
@@ -138,6 +140,8 @@ class Batcher:
 
     def _take_batch(self, pending: deque[_Part]) -> list[_Part]:
         batch: list[_Part] = []
+        later: list[_Part] = []  # numpy rows of another row shape: they wait for a later batch
+        row_shape: tuple[int, ...] | None = None
         rows = 0
         while pending:
             part = pending[0]
@@ -146,8 +150,17 @@ class Batcher:
                 continue
             if rows + len(part.rows) > self.max_batch_size:
                 break
-            batch.append(pending.popleft())
+            pending.popleft()
+            if isinstance(part.rows, np.ndarray):
+                shape = tuple(part.rows.shape[1:])
+                if row_shape is None:
+                    row_shape = shape
+                elif shape != row_shape:  # cannot be concatenated with this batch
+                    later.append(part)
+                    continue
+            batch.append(part)
             rows += len(part.rows)
+        pending.extendleft(reversed(later))
         return batch
 
     async def _run(self, queue: _Queue) -> None:

@@ -140,7 +140,9 @@ async def _call(node: Node, event: Event) -> Event:
         if timeout is None:
             return node.run(event)
         loop = asyncio.get_running_loop()
-        return await asyncio.wait_for(loop.run_in_executor(None, node.run, event), timeout)
+        # on a copy: a step that outlives its timeout keeps running in its thread
+        # and must not change the event the error handler gets
+        return await asyncio.wait_for(loop.run_in_executor(None, node.run, event.copy()), timeout)
     if timeout is None:
         return await arun(event)
     return await asyncio.wait_for(arun(event), timeout)

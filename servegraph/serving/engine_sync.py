@@ -106,7 +106,9 @@ class _Walk:
                 if node.timeout is None:
                     out = node.run(event)
                 else:
-                    out = thread_pool().submit(node.run, event).result(node.timeout)
+                    # on a copy: a step that outlives its timeout keeps running in its
+                    # thread and must not change the event the error handler gets
+                    out = thread_pool().submit(node.run, event.copy()).result(node.timeout)
             except Handled:
                 raise
             except Exception as exc:

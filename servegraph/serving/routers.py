@@ -9,6 +9,7 @@ routes; ``/v2/models/{key}[/versions/{v}]/...`` goes to that route.
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import random
 import zlib
@@ -331,18 +332,36 @@ class VotingEnsemble(BaseModelRouter):
             return [f.result() for f in futures]
 
         def run(route: Route) -> Any:
-            body = event.body
-            copy = event.copy(body=dict(body) if isinstance(body, dict) else body)
-            copy.path = "/"
-            return route.run(copy).body["outputs"]
+            return route.run(_member_event(event)).body["outputs"]
 
         if self._executor is not None:
             return list(self._executor.map(run, members))
         return [run(route) for route in members]
 
+    async def do_event_async(self, event: Event, *args: Any, **kwargs: Any) -> Event:
+        """``do_event`` when members batch (async routes): they infer concurrently."""
+        name, version, op = self.target(event.path)
+        voting = op in ("infer", "predict") or (not op and event.method != "GET")
+        if (name is None or name == self.name) and voting:
+            request = parse_request(event.body)
+
+            async def run(route: Route) -> Any:
+                member = _member_event(event)
+                out = route.run(member) if route.arun is None else await route.arun(member)
+                return out.body["outputs"]
+
+            outputs = await asyncio.gather(*(run(route) for route in self.routes.values()))
+            event.body = self._combine(request, list(outputs), event)
+            return event
+        if name is not None and name != self.name:
+            route = self.find_route(name, version, op)
+            return route.run(event) if route.arun is None else await route.arun(event)
+        return self.do_event(event)
+
     def _vote(self, event: Event) -> dict[str, Any]:
-        request = parse_request(event.body)
-        outputs = self._member_outputs(event)
+        return self._combine(parse_request(event.body), self._member_outputs(event), event)
+
+    def _combine(self, request: dict[str, Any], outputs: list[Any], event: Event) -> dict[str, Any]:
         weights = [float((self.weights or {}).get(key, 1.0)) for key in self.routes]
         vote_type = self.vote_type or _infer_vote_type(outputs)
         rows = list(zip(*outputs, strict=True)) if outputs else []
@@ -359,6 +378,14 @@ class VotingEnsemble(BaseModelRouter):
             else result
         )
         return make_response(request.get("id") or event.id, self.name, body)
+
+
+def _member_event(event: Event) -> Event:
+    """The event a member infers on: its own body dict, the path naming no model."""
+    body = event.body
+    copy = event.copy(body=dict(body) if isinstance(body, dict) else body)
+    copy.path = "/"
+    return copy
 
 
 def _infer_vote_type(outputs: list[Any]) -> str:

@@ -18,7 +18,7 @@ import inspect
 from collections.abc import Mapping
 from typing import Any
 
-from servegraph.errors import GraphError, NotReadyError
+from servegraph.errors import GraphError, NotReadyError, StepError
 from servegraph.graph.validate import validate_step
 from servegraph.serving.context import GraphContext
 from servegraph.serving.engine_async import run_async as _engine_async
@@ -89,6 +89,7 @@ class GraphServer:
         default_engine = "async" if isinstance(self.graph, FlowStep) else "sync"
         self.engine: str = getattr(self.graph, "engine", None) or default_engine
         self._async = self.engine == "async"
+        self._timed = False
 
     @classmethod
     def from_dict(cls, spec: Mapping[str, Any]) -> GraphServer:
@@ -132,6 +133,9 @@ class GraphServer:
         self.plan = compile_graph(self.graph, ctx, namespace, self.load_mode)
         if any(node.arun is not None for node in self.plan.nodes):
             self._async = True  # async steps (e.g. batching models) need the async engine
+        # run_async walks a graph with step timeouts on the async engine: the sync one
+        # would block the event loop (every other request) while a timed step runs
+        self._timed = any(node.timeout is not None for node in self.plan.nodes)
         self.state = ServerState.READY
 
     async def start(self) -> None:
@@ -145,19 +149,31 @@ class GraphServer:
                 await tracker.start()
 
     async def close(self) -> None:
-        """Run the steps' close hooks and flush the tracker."""
+        """Run the steps' close hooks and flush the tracker.
+
+        Every hook runs even when one fails; the first failure is then raised
+        as a StepError naming its step.
+        """
         if self.state is ServerState.CLOSED:
             return
         self.state = ServerState.CLOSED
+        failed: StepError | None = None
         for obj in self.plan.objects() if self.plan is not None else []:
             close = getattr(obj, "close", None)
             if callable(close):
-                result = close()
-                if inspect.isawaitable(result):
-                    await result
+                try:  # one failing hook must not skip the others nor the tracker flush
+                    result = close()
+                    if inspect.isawaitable(result):
+                        await result
+                except Exception as exc:
+                    name = str(getattr(obj, "name", None) or type(obj).__name__)
+                    self.context.logger.error("close hook of step %r failed: %s", name, exc)
+                    failed = failed or StepError(name, f"close hook: {type(exc).__name__}: {exc}")
         tracker = self.context.tracker
         if tracker is not None:
             await tracker.close()
+        if failed is not None:
+            raise failed
 
     # -- serving ---------------------------------------------------------------
     async def run_async(self, event: Event) -> Response:
@@ -168,7 +184,7 @@ class GraphServer:
         if prepared is not None:
             return prepared
         assert self.plan is not None
-        if self._async:
+        if self._async or self._timed:
             result = await _engine_async(self.plan, event)
         else:
             result = _engine_sync(self.plan, event)

@@ -200,7 +200,7 @@ def parse_json(data: bytes | str) -> Any:
     """Parse a JSON document, raising BadRequestError for malformed input."""
     try:
         return json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
         raise BadRequestError(f"The request body is not valid JSON: {exc}") from exc
 
 
@@ -249,6 +249,8 @@ def decode_infer_request(
         isinstance(o, Mapping) and isinstance(o.get("name"), str) for o in outputs
     ):
         raise BadRequestError("The 'outputs' of a request must be a list of {'name': ...}.")
+    for output in outputs:
+        _parameters(output.get("parameters"), f"output {output['name']!r}")
     request_id = document.get("id")
     return InferRequest(
         inputs=tensors,

@@ -70,7 +70,7 @@ def decode_body(body: Any, content_type: str | None = None) -> Any:
             return None
         try:
             return json.loads(body)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
             raise BadRequestError(f"The request body is not valid JSON: {exc}") from exc
     return body
 

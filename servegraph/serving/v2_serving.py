@@ -18,6 +18,7 @@ infer/predict request is logged once (see ``_track``).
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from datetime import UTC, datetime
@@ -123,8 +124,12 @@ class V2ModelServer:
             self.error = f"{type(exc).__name__}: {exc}"
 
     def _wait_ready(self) -> None:
-        if self._load_thread is not None:
-            self._load_thread.join()
+        thread = self._load_thread
+        if thread is not None and thread.is_alive():
+            if _on_event_loop() and not getattr(self.context, "is_mock", False):
+                # joining would block the server's loop (every request) until loaded
+                raise NotReadyError(f"model {self.name!r} is not ready: still loading")
+            thread.join()
         if not self.ready:
             raise NotReadyError(f"model {self.name!r} is not ready: {self.error or 'not loaded'}")
 
@@ -397,3 +402,12 @@ def _make_batcher(model: V2ModelServer, kwargs: dict[str, Any]) -> Batcher | Non
     )
     model.do_event = model._do_event_batched  # type: ignore[method-assign,assignment]
     return batcher
+
+
+def _on_event_loop() -> bool:
+    """Whether this thread runs an event loop (a blocking wait would stall it)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True

@@ -136,6 +136,25 @@ def test_mock_deploy_and_invoke() -> None:
         deploy_function("not a function", mock=True)  # type: ignore[arg-type]
 
 
+class ClosingAdder(Adder):
+    closed = 0
+
+    def close(self) -> Any:
+        ClosingAdder.closed += 1
+        return super().close()
+
+
+def test_mock_redeploy_closes_the_previous_mock_server() -> None:
+    ClosingAdder.closed = 0
+    fn = sg.new_function("d3", kind="serving")
+    fn.add_model("m", class_name="ClosingAdder")
+    deploy_function(fn, mock=True)
+    first = fn._mock_server
+    deploy_function(fn, mock=True)
+    assert fn._mock_server is not first and ClosingAdder.closed == 1  # old hooks ran
+    assert fn.invoke("/v2/models/m/infer", {"inputs": [[1, 2]]})["outputs"] == [3]
+
+
 def test_mock_deploy_with_models_and_env() -> None:
     fn = sg.new_function("d2", kind="serving")
     deploy_function(fn, models=[{"key": "m", "class_name": "Adder"}], env={"A": "1"}, mock=True)

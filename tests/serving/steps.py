@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from typing import Any, ClassVar
 
@@ -75,6 +76,27 @@ class Closing:
 
     async def close(self) -> None:
         Closing.closed.append(str(self.name))
+
+
+class FailingClose(Closing):
+    """A step whose close hook raises (after recording that it ran)."""
+
+    def close(self) -> None:  # type: ignore[override]
+        Closing.closed.append(str(self.name))
+        raise OSError("disk gone")
+
+
+class Gated:
+    """A full-event sync step that waits for ``gate`` (outliving a short timeout)."""
+
+    gate = threading.Event()
+    done = threading.Event()
+
+    def do(self, event: Event) -> Event:
+        Gated.gate.wait(10)
+        event.body = "late"
+        Gated.done.set()
+        return event
 
 
 def catcher(event: Event) -> Event:

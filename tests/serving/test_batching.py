@@ -73,6 +73,21 @@ async def test_numpy_rows_are_concatenated() -> None:
     await _within(batcher.close())
 
 
+async def test_numpy_rows_of_another_shape_go_to_their_own_batch() -> None:
+    seen: list[tuple[int, ...]] = []
+
+    def predict(rows: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        seen.append(rows.shape)
+        return rows.sum(axis=1)
+
+    batcher = Batcher(predict, max_batch_size=10, max_batch_wait_ms=10)
+    a, b, c = np.ones((2, 3)), np.ones((1, 2)), np.ones((1, 3))
+    results = await _within(asyncio.gather(*(batcher.submit(x) for x in (a, b, c))))
+    assert results == [[3.0, 3.0], [2.0], [3.0]]  # one client's shape never fails another's
+    assert sorted(seen) == [(1, 2), (3, 3)]
+    await _within(batcher.close())
+
+
 async def test_a_failing_batch_fails_only_its_requests() -> None:
     calls = 0
 

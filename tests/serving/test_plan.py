@@ -177,6 +177,27 @@ def test_timeout_goes_to_the_error_handler(engine: str) -> None:
     assert body["origin"] == "slow" and "timeout" in body["error"]
 
 
+def test_a_sync_step_outliving_its_timeout_never_touches_the_handled_event(engine: str) -> None:
+    steps.Gated.gate.clear()
+    steps.Gated.done.clear()
+    caught: list[Event] = []
+
+    def keep(event: Event) -> Event:
+        caught.append(event)
+        event.body = {"origin": event.origin_state}
+        return event
+
+    graph = RootFlowStep()
+    graph.to(steps.Gated, name="late", full_event=True).error_handler("keep", handler=keep)
+    graph["late"].timeout = 0.05  # type: ignore[attr-defined]
+    try:
+        assert serve(graph, engine).test(body=1) == {"origin": "late"}
+    finally:
+        steps.Gated.gate.set()
+    assert steps.Gated.done.wait(5)  # the abandoned step finished in its thread...
+    assert caught[0].body == {"origin": "late"}  # ...without overwriting the request's event
+
+
 def test_step_within_its_timeout_answers(engine: str) -> None:
     graph = RootFlowStep()
     graph.to(Inc, name="quick").respond()

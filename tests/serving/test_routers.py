@@ -72,6 +72,22 @@ def test_ensemble_lists_members_and_reaches_one_member() -> None:
         server.test("/v2/models/ens/explain", {"inputs": [[0]]})
 
 
+def test_ensemble_of_batching_members_votes_lists_and_reaches_one() -> None:
+    batching = {"max_batch_size": 8, "max_batch_wait_ms": 1}
+    server = serve(
+        VotingEnsemble(),
+        a=(Label, {"label": 1, **batching}),
+        b=(Label, {"label": 1, **batching}),
+        c=(Label, {"label": 2, **batching}),
+    )
+    body = server.test("/v2/models/ens/infer", {"id": "r1", "inputs": [[0], [1]]})
+    assert body["outputs"] == [1, 1] and body["id"] == "r1"
+    assert server.test("/v2/models/c/infer", {"inputs": [[0]]})["outputs"] == [2]
+    assert server.test("/v2/models/", method="GET") == {"models": ["a", "b", "c"]}
+    assert server.test("/v2/models/ens", method="GET")["name"] == "ens"
+    server.wait_for_completion()
+
+
 def test_prediction_column_format() -> None:
     server = serve(
         VotingEnsemble(format_response_with_col_name_flag=True, prediction_col_name="label"),

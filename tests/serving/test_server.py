@@ -98,6 +98,22 @@ async def test_close_runs_close_hooks_and_the_tracker_lifecycle() -> None:
         await server.run_async(Event(body=1))
 
 
+async def test_a_failing_close_hook_does_not_skip_the_others_or_the_tracker() -> None:
+    steps.Closing.closed.clear()
+    RecordingTracker.instances.clear()
+    graph = RootFlowStep()
+    graph.to(steps.FailingClose, name="f1").to(steps.Closing, name="c2")
+    server = GraphServer(
+        {"graph": graph, "tracking": {"class": "tests.serving.steps:RecordingTracker"}}
+    )
+    server.init_states()
+    await server.run_async(Event(body=1))
+    with pytest.raises(StepError, match=r"'f1'.*OSError: disk gone"):
+        await server.close()
+    assert steps.Closing.closed == ["f1", "c2"]
+    assert RecordingTracker.instances[-1].closed == 1
+
+
 async def test_run_before_init_is_not_ready() -> None:
     server = GraphServer(flow_spec("async"))
     with pytest.raises(NotReadyError, match="init_states"):

@@ -21,7 +21,12 @@ from aiohttp import web
 
 from servegraph.errors import ConfigError
 from servegraph.serving.http.metrics import Metrics, instrument_steps
-from servegraph.serving.http.middleware import METRICS_KEY, edge_middleware
+from servegraph.serving.http.middleware import (
+    METRICS_KEY,
+    MODELS_KEY,
+    edge_middleware,
+    model_names,
+)
 from servegraph.serving.http.routes import add_routes
 from servegraph.serving.http.state import (
     LIFECYCLE_KEY,
@@ -41,7 +46,12 @@ async def _lifespan(app: web.Application) -> AsyncIterator[None]:
     lifecycle = app[LIFECYCLE_KEY]
     start = getattr(app[SERVER_KEY], "start", None)
     if start is not None:
-        await start()  # e.g. the model-tracking sink, on this loop, before the first request
+        try:
+            await start()  # e.g. the model-tracking sink, on this loop, before the first request
+        except BaseException:
+            lifecycle.state = ServerState.STOPPED
+            await app[SERVER_KEY].close()  # the models and steps are up: run their close hooks
+            raise
     lifecycle.state = ServerState.READY
     yield
     lifecycle.state = ServerState.STOPPED
@@ -69,6 +79,7 @@ def create_app(
     app[LIFECYCLE_KEY] = Lifecycle()
     app[METRICS_KEY] = metrics = Metrics()
     instrument_steps(getattr(server, "plan", None), metrics)
+    app[MODELS_KEY] = model_names(server)
     app[MAX_BODY_KEY] = max_body_size
     add_routes(app)
     app.cleanup_ctx.append(_lifespan)

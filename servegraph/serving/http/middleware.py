@@ -26,6 +26,7 @@ from servegraph.serving.v2_protocol import parse_path
 logger = logging.getLogger("servegraph.http")
 
 METRICS_KEY = web.AppKey("servegraph_metrics", Metrics)
+MODELS_KEY: web.AppKey[frozenset[str] | None] = web.AppKey("servegraph_models", object)  # type: ignore[arg-type]
 MODEL_PREFIX = "/v2/models/"
 
 
@@ -62,12 +63,34 @@ def _error(request: web.Request, exc: BaseException) -> web.Response:
     return error_response(500, "internal server error")
 
 
-def model_label(path: str, status: int) -> str:
-    """The ``model`` label of a request: the model name, never a client's unknown name."""
+def model_label(path: str, status: int, known: frozenset[str] | None = None) -> str:
+    """The ``model`` label of a request: the model name, never a client's unknown name.
+
+    With ``known`` (the names the server serves), any other name gives ``""``: a
+    405 or 400 comes before routing, and client-chosen labels would grow the
+    metrics registry without bound.
+    """
     if not path.startswith(MODEL_PREFIX) or status == 404:
         return ""
-    name: Any = parse_path(path).name
-    return str(name or "")
+    name = str(parse_path(path).name or "")
+    if known is not None and name not in known:
+        return ""
+    return name
+
+
+def model_names(server: Any) -> frozenset[str] | None:
+    """The names of the models (and routers) in ``server``'s plan; None without a plan."""
+    plan = getattr(server, "plan", None)
+    if plan is None:
+        return None
+    names: set[str] = set()
+    for obj in plan.objects():
+        name = getattr(obj, "name", None)
+        if isinstance(name, str):
+            names.add(name)
+        for key in getattr(obj, "routes", None) or {}:
+            names.add(str(key).split(":")[0])
+    return frozenset(names)
 
 
 @web.middleware
@@ -84,7 +107,7 @@ async def edge_middleware(request: web.Request, handler: Handler) -> web.StreamR
         response = _error(request, exc)
     if request.path != "/metrics":
         request.app[METRICS_KEY].observe(
-            model_label(request.path, response.status),
+            model_label(request.path, response.status, request.app[MODELS_KEY]),
             response.status,
             time.perf_counter() - start,
         )

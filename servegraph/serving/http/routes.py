@@ -12,9 +12,15 @@ from typing import Any
 
 import numpy as np
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 
 from servegraph import __version__
-from servegraph.errors import MethodNotAllowedError, NotReadyError, PayloadTooLargeError
+from servegraph.errors import (
+    BadRequestError,
+    MethodNotAllowedError,
+    NotReadyError,
+    PayloadTooLargeError,
+)
 from servegraph.serving.event import Event, Response
 from servegraph.serving.http.middleware import METRICS_KEY
 from servegraph.serving.http.openapi import openapi_document
@@ -142,7 +148,10 @@ async def graph(request: web.Request) -> web.Response:
         raise PayloadTooLargeError(
             f"request body of {request.content_length} bytes is over the limit of {limit} bytes"
         )
-    body = await request.read()
+    try:
+        body = await request.read()
+    except RequestPayloadError as exc:  # e.g. a Content-Encoding the body does not match
+        raise BadRequestError(f"The request body cannot be read: {exc.__cause__ or exc}") from exc
     event = Event(
         body=body or None,
         content_type=request.content_type if body and "Content-Type" in request.headers else None,

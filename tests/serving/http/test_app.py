@@ -224,6 +224,22 @@ async def test_graceful_shutdown_finishes_in_flight_then_closes() -> None:
     assert fake.closed and app[LIFECYCLE_KEY].state is ServerState.STOPPED
 
 
+class FailingStart(FakeGraphServer):
+    """A server whose start (e.g. its tracking sink) fails."""
+
+    async def start(self) -> None:
+        raise OSError("stream unreachable")
+
+
+async def test_a_failing_start_still_closes_the_graph() -> None:
+    fake = FailingStart()
+    runner = web.AppRunner(create_app(fake))
+    with pytest.raises(OSError, match="stream unreachable"):
+        await asyncio.wait_for(runner.setup(), TIMEOUT)
+    await asyncio.wait_for(runner.cleanup(), TIMEOUT)
+    assert fake.closed  # the models' and steps' close hooks ran
+
+
 def test_bad_max_body_size_raises() -> None:
     with pytest.raises(ConfigError, match=r"'max_body_size'.*Got 0"):
         create_app(FakeGraphServer(), max_body_size=0)

@@ -138,6 +138,14 @@ async def test_infer_with_binary_tensors_both_ways(client: TestClient[Any, Any])
         (json.dumps({"inputs": [_tensor([1], "FP128")]}), {}, "'datatype'"),
         (b"{}xx", {"Inference-Header-Content-Length": "2"}, "'inputs'"),
         (json.dumps({"inputs": [[1, 2]]}), {}, "cannot predict"),  # wrong feature count
+        (b"[" * 100_000, {"Content-Type": "application/json"}, "not valid JSON"),  # too deep
+        (b"[" * 100_000, {"Inference-Header-Content-Length": "100000"}, "not valid JSON"),
+        (
+            json.dumps({"inputs": [_tensor(ROWS)], "outputs": [{"name": "y", "parameters": 5}]}),
+            {},
+            "'parameters' of output 'y'",
+        ),
+        (b'{"inputs": [[1]]}', {"Content-Encoding": "gzip"}, "body"),  # not gzip at all
     ],
 )
 async def test_bad_requests_are_400_and_harm_nothing(
@@ -210,6 +218,10 @@ async def test_flow_topology_answers_any_path_and_keeps_content_type() -> None:
             client, "POST", "/x", data=b'{"no": "content-type"}', skip_auto_headers=["Content-Type"]
         )
         assert await resp.json() == {"no": "content-type"}  # JSON sniffed, as without a header
+        resp = await _call(  # nested too deep for the JSON parser
+            client, "POST", "/x", data=b"[" * 100_000, headers={"Content-Type": "application/json"}
+        )
+        assert resp.status == 400 and "not valid JSON" in (await resp.json())["error"]
 
 
 async def test_step_timeout_is_504() -> None:
@@ -222,6 +234,33 @@ async def test_step_timeout_is_504() -> None:
         resp = await _call(client, "POST", "/", json={"a": 1})
         assert resp.status == 504
         assert "step 'remote' exceeded its timeout" in (await resp.json())["error"]
+
+
+GATE = threading.Event()
+
+
+def _gated(body: Any) -> Any:
+    GATE.wait(20)
+    return body
+
+
+async def test_a_sync_graph_step_with_a_timeout_does_not_block_other_requests() -> None:
+    GATE.clear()
+    fn = servegraph.new_function("sync-t-fn", kind="serving")
+    step = fn.set_topology("flow", engine="sync").to(name="gated", handler="_gated").respond()
+    step.timeout = 10  # only reached if the loop is blocked while the step waits
+    server = GraphServer(fn.serving_spec(graph_as_dict=False))
+    server.init_states(namespace=globals())
+    try:
+        async with TestClient(TestServer(create_app(server))) as client:
+            slow = asyncio.ensure_future(_call(client, "POST", "/", json={"a": 1}))
+            live = await _call(client, "GET", "/v2/health/live")  # served while the step waits
+            GATE.set()
+            resp = await asyncio.wait_for(slow, TIMEOUT)
+            assert live.status == 200
+            assert resp.status == 200 and await resp.json() == {"a": 1}
+    finally:
+        GATE.set()
 
 
 async def test_close_hooks_run_when_the_app_stops(model_file: Path) -> None:
@@ -293,6 +332,20 @@ async def test_metrics_per_model_and_per_step(model_file: Path) -> None:
     assert 'servegraph_step_errors_total{step="check"} 1.0' in text
 
 
+async def test_metrics_never_label_a_model_name_the_server_does_not_serve(
+    client: TestClient[Any, Any],
+) -> None:
+    await _call(client, "GET", "/v2/models/made-up-1/infer")  # 405 before any routing
+    await _call(client, "POST", "/v2/models/made-up-2/infer", data=b"{bad", headers={
+        "Content-Type": "application/json"})  # fmt: skip
+    await _call(client, "POST", "/v2/models/echo/versions/v1/infer", data=b"{bad", headers={
+        "Content-Type": "application/json"})  # fmt: skip
+    text = await (await _call(client, "GET", "/metrics")).text()
+    assert "made-up" not in text  # client-chosen labels would grow the registry without bound
+    assert 'servegraph_requests_total{model="",status="405"} 1.0' in text
+    assert 'servegraph_errors_total{model="echo",status="400"} 1.0' in text
+
+
 class SlowLoading(V2ModelServer):
     """Loads (in the background with load_mode="async") when the test says so."""
 
@@ -323,6 +376,45 @@ async def test_server_ready_waits_for_models_loading_in_the_background() -> None
                 break
             await asyncio.sleep(0.02)
         assert resp.status == 200
+
+
+class GatedLoading(V2ModelServer):
+    """Loads in the background until the test opens the gate."""
+
+    gate = threading.Event()
+
+    def load(self) -> None:
+        if not GatedLoading.gate.wait(10):
+            raise TimeoutError("gate never opened")
+
+    def predict(self, request: dict[str, Any]) -> Any:
+        return request["inputs"]
+
+
+async def test_a_model_still_loading_answers_503_without_blocking_the_server() -> None:
+    fn = servegraph.new_function("gated-fn", kind="serving")
+    fn.set_topology("router")
+    fn.add_model("gated", class_name=GatedLoading)
+    spec = fn.serving_spec(graph_as_dict=False) | {"load_mode": "async"}
+    server = GraphServer(spec)
+    server.init_states(namespace=globals())
+    try:
+        async with TestClient(TestServer(create_app(server))) as client:
+            infer = client.post("/v2/models/gated/infer", json={"inputs": [[1]]})
+            resp = await asyncio.wait_for(infer, 3)  # joining the load thread would block 10 s
+            assert resp.status == 503 and "loading" in (await resp.json())["error"]
+            resp = await _call(client, "GET", "/v2/models/gated/ready")
+            assert resp.status == 503
+            assert (await _call(client, "GET", "/v2/health/live")).status == 200
+            GatedLoading.gate.set()
+            for _ in range(200):
+                if (await _call(client, "GET", "/v2/health/ready")).status == 200:
+                    break
+                await asyncio.sleep(0.02)
+            resp = await _call(client, "POST", "/v2/models/gated/infer", json={"inputs": [[1]]})
+            assert resp.status == 200 and (await resp.json())["outputs"] == [[1]]
+    finally:
+        GatedLoading.gate.set()
 
 
 async def test_fn_to_server_embeds_the_function() -> None:

@@ -9,14 +9,10 @@ routes; ``/v2/models/{key}[/versions/{v}]/...`` goes to that route.
 
 from __future__ import annotations
 
-import asyncio
 import bisect
 import random
 import zlib
 from collections import Counter
-from collections.abc import Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from multiprocessing import get_context
 from typing import Any
 
 from servegraph.errors import BadRequestError, GraphError, NotFoundError
@@ -25,9 +21,7 @@ from servegraph.serving.event import Event
 from servegraph.serving.v2_protocol import (
     OPERATIONS,
     ModelPath,
-    make_response,
     parse_path,
-    parse_request,
 )
 
 
@@ -223,183 +217,14 @@ class SplitRouter(BaseModelRouter):
         return self.routes[key]
 
 
-def _member_outputs(model: Any, request: dict[str, Any]) -> Any:
-    """Run one member's preprocess/validate/predict (used in a worker process)."""
-    request = model.preprocess(request, "infer")
-    model.validate(request, "infer")
-    outputs = model.predict(request)
-    return outputs.tolist() if hasattr(outputs, "tolist") else outputs
+__all__ = ["BaseModelRouter", "ModelRouter", "SplitRouter"]
 
 
-class VotingEnsemble(BaseModelRouter):
-    """Infers through every member and votes (MLRun's VotingEnsemble).
+def __getattr__(name: str) -> Any:
+    # VotingEnsemble lives in servegraph.serving.ensemble (which imports this
+    # module); MLRun code imports it from here, so resolve it on first use.
+    if name == "VotingEnsemble":
+        from servegraph.serving.ensemble import VotingEnsemble
 
-    ``vote_type`` is ``"classification"`` (weighted majority per row) or
-    ``"regression"`` (weighted mean per row); None infers it from the outputs.
-    ``weights`` maps member keys to weights (default 1). ``executor_type``
-    runs the members one after the other (``"array"``), in threads or in processes.
-    The ensemble's own name (or a path naming no model) infers through all;
-    ``/v2/models/{member}/infer`` reaches one member.
-    """
-
-    def __init__(
-        self,
-        context: Any = None,
-        name: str | None = None,
-        routes: dict[str, Route] | None = None,
-        protocol: str | None = None,
-        url_prefix: str | None = None,
-        health_prefix: str | None = None,
-        vote_type: str | None = None,
-        executor_type: str | None = None,
-        prediction_col_name: str | None = None,
-        format_response_with_col_name_flag: bool = False,
-        weights: dict[str, float] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            context=context,
-            name=name or "VotingEnsemble",
-            routes=routes,
-            protocol=protocol,
-            url_prefix=url_prefix,
-            health_prefix=health_prefix,
-            **kwargs,
-        )
-        if vote_type not in (None, "classification", "regression"):
-            raise GraphError(
-                "The 'vote_type' parameter of VotingEnsemble must be 'classification', "
-                f"'regression' or None. Got {vote_type!r} instead."
-            )
-        executor_type = executor_type or "array"
-        if executor_type not in ("array", "thread", "process"):
-            raise GraphError(
-                "The 'executor_type' parameter of VotingEnsemble must be 'array', 'thread' "
-                f"or 'process'. Got {executor_type!r} instead."
-            )
-        self.vote_type = vote_type
-        self.executor_type = executor_type
-        self.prediction_col_name = prediction_col_name or "prediction"
-        self.format_response_with_col_name_flag = format_response_with_col_name_flag
-        self.weights = weights
-        self._executor: Executor | None = None
-
-    def post_init(self, mode: str = "sync") -> None:
-        """Check the weights against the members and start the executor."""
-        unknown = sorted(set(self.weights or {}) - set(self.routes))
-        if unknown:
-            raise GraphError(
-                f"VotingEnsemble {self.name!r} has weights for unknown members {unknown}; "
-                f"members are {sorted(self.routes)}"
-            )
-        if self.executor_type == "thread":
-            self._executor = ThreadPoolExecutor(max_workers=max(1, len(self.routes)))
-        elif self.executor_type == "process":
-            self._executor = ProcessPoolExecutor(
-                max_workers=max(1, len(self.routes)), mp_context=get_context("spawn")
-            )
-
-    def close(self) -> None:
-        """Shut the executor down."""
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
-
-    def select_default(self, event: Event) -> Route:  # pragma: no cover - do_event handles it
-        raise NotFoundError(f"VotingEnsemble {self.name!r} infers through all members")
-
-    def do_event(self, event: Event, *args: Any, **kwargs: Any) -> Event:
-        name, version, op = self.target(event.path)
-        if name is None or name == self.name:
-            if name is None and not op and event.method == "GET":
-                event.body = {"models": list(self.routes)}
-                return event
-            if not op and event.method == "GET":
-                event.body = {"name": self.name, "version": "", "inputs": [], "outputs": []}
-                return event
-            if op in ("", "infer", "predict"):
-                event.body = self._vote(event)
-                return event
-            raise NotFoundError(f"VotingEnsemble {self.name!r} has no operation {op!r}")
-        return self.find_route(name, version, op).run(event)
-
-    def _member_outputs(self, event: Event) -> list[Any]:
-        members = list(self.routes.values())
-        if self.executor_type == "process":
-            assert self._executor is not None
-            request = parse_request(event.body)
-            futures = [self._executor.submit(_member_outputs, r.object, request) for r in members]
-            return [f.result() for f in futures]
-
-        def run(route: Route) -> Any:
-            return route.run(_member_event(event)).body["outputs"]
-
-        if self._executor is not None:
-            return list(self._executor.map(run, members))
-        return [run(route) for route in members]
-
-    async def do_event_async(self, event: Event, *args: Any, **kwargs: Any) -> Event:
-        """``do_event`` when members batch (async routes): they infer concurrently."""
-        name, version, op = self.target(event.path)
-        voting = op in ("infer", "predict") or (not op and event.method != "GET")
-        if (name is None or name == self.name) and voting:
-            request = parse_request(event.body)
-
-            async def run(route: Route) -> Any:
-                member = _member_event(event)
-                out = route.run(member) if route.arun is None else await route.arun(member)
-                return out.body["outputs"]
-
-            outputs = await asyncio.gather(*(run(route) for route in self.routes.values()))
-            event.body = self._combine(request, list(outputs), event)
-            return event
-        if name is not None and name != self.name:
-            route = self.find_route(name, version, op)
-            return route.run(event) if route.arun is None else await route.arun(event)
-        return self.do_event(event)
-
-    def _vote(self, event: Event) -> dict[str, Any]:
-        return self._combine(parse_request(event.body), self._member_outputs(event), event)
-
-    def _combine(self, request: dict[str, Any], outputs: list[Any], event: Event) -> dict[str, Any]:
-        weights = [float((self.weights or {}).get(key, 1.0)) for key in self.routes]
-        vote_type = self.vote_type or _infer_vote_type(outputs)
-        rows = list(zip(*outputs, strict=True)) if outputs else []
-        if vote_type == "regression":
-            total = sum(weights)
-            result: list[Any] = [
-                sum(w * float(v) for w, v in zip(weights, row, strict=True)) / total for row in rows
-            ]
-        else:
-            result = [_weighted_majority(row, weights) for row in rows]
-        body: Any = (
-            {self.prediction_col_name: result}
-            if self.format_response_with_col_name_flag
-            else result
-        )
-        return make_response(request.get("id") or event.id, self.name, body)
-
-
-def _member_event(event: Event) -> Event:
-    """The event a member infers on: its own body dict, the path naming no model."""
-    body = event.body
-    copy = event.copy(body=dict(body) if isinstance(body, dict) else body)
-    copy.path = "/"
-    return copy
-
-
-def _infer_vote_type(outputs: list[Any]) -> str:
-    for member in outputs:
-        for value in member:
-            if isinstance(value, float) and not float(value).is_integer():
-                return "regression"
-    return "classification"
-
-
-def _weighted_majority(row: Sequence[Any], weights: list[float]) -> Any:
-    """The label with the highest total weight (ties: the first seen)."""
-    totals: dict[Any, float] = {}
-    for label, weight in zip(row, weights, strict=True):
-        key = label if not isinstance(label, list) else tuple(label)
-        totals[key] = totals.get(key, 0.0) + weight
-    return max(totals, key=lambda k: totals[k])
+        return VotingEnsemble
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

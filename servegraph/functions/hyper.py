@@ -176,27 +176,21 @@ def run_hyper(
     if selector:
         parse_selector(selector)
     condition = str(options.get("stop_condition") or "")
-    parallel = int(options.get("parallel_runs") or fn.default_parallel_runs)
-    max_errors = int(options.get("max_errors") or 0)
+    if condition:
+        stop_condition_met(condition, {})  # a malformed condition fails before any record
     run["spec"]["hyperparams"] = hyperparams
     run["spec"]["hyper_param_options"] = options
     run["status"].update(state="running", start_time=now_str())
     db.store_run(run)
-    children: list[dict[str, Any]] = []
-    batch = parallel if parallel > 1 else 1
-    for start in range(0, len(sets), batch):
-        chunk = [_child(run, start + i + 1, p) for i, p in enumerate(sets[start : start + batch])]
-        done = fn.run_children(chunk, secrets, parallel, db, local)
-        children.extend(done)
-        if watch:
-            for c in done:
-                print(f"iteration {c['metadata']['iteration']}: {c['status']['state']} "
-                      f"{c['status']['results']}")  # fmt: skip
-        errors = sum(c["status"]["state"] == "error" for c in children)
-        if max_errors and errors >= max_errors:
-            break
-        if condition and any(stop_condition_met(condition, c["status"]["results"]) for c in done):
-            break
+    try:
+        children = _run_children(fn, run, sets, options, secrets, watch, db, local)
+    except BaseException as exc:  # never leave the parent "running"
+        run["status"].update(state="error", error=f"{type(exc).__name__}: {exc}")
+        run["status"]["last_update"] = now_str()
+        db.store_run(run)
+        raise
+    if not run["metadata"]["name"] and children:  # the code named its children
+        run["metadata"]["name"] = children[0]["metadata"]["name"]
     best = select_best(children, selector)
     status = run["status"]
     status["iterations"] = iterations_table(children)
@@ -212,3 +206,35 @@ def run_hyper(
     status["last_update"] = now_str()
     db.store_run(run)
     return run
+
+
+def _run_children(
+    fn: Function,
+    run: dict[str, Any],
+    sets: list[dict[str, Any]],
+    options: dict[str, Any],
+    secrets: dict[str, str],
+    watch: bool,
+    db: RunDB,
+    local: bool | None,
+) -> list[dict[str, Any]]:
+    """Run the children in batches until done, ``max_errors`` or the stop condition."""
+    condition = str(options.get("stop_condition") or "")
+    parallel = int(options.get("parallel_runs") or fn.default_parallel_runs)
+    max_errors = int(options.get("max_errors") or 0)
+    children: list[dict[str, Any]] = []
+    batch = parallel if parallel > 1 else 1
+    for start in range(0, len(sets), batch):
+        chunk = [_child(run, start + i + 1, p) for i, p in enumerate(sets[start : start + batch])]
+        done = fn.run_children(chunk, secrets, parallel, db, local)
+        children.extend(done)
+        if watch:
+            for c in done:
+                print(f"iteration {c['metadata']['iteration']}: {c['status']['state']} "
+                      f"{c['status']['results']}")  # fmt: skip
+        errors = sum(c["status"]["state"] == "error" for c in children)
+        if max_errors and errors >= max_errors:
+            break
+        if condition and any(stop_condition_met(condition, c["status"]["results"]) for c in done):
+            break
+    return children

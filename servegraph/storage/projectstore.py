@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from servegraph.errors import NotFoundInStoreError
-from servegraph.storage.dbbase import StoreBase, now
+from servegraph.storage.dbbase import StoreBase, now, retry_on_conflict
 from servegraph.storage.models import ProjectRow, ScheduleRow
 
 _LAST_RUN = "_last_run"  # kept in the schedule's JSON body (no schema change)
@@ -17,6 +17,7 @@ _LAST_RUN = "_last_run"  # kept in the schedule's JSON body (no schema change)
 class ProjectStore(StoreBase):
     """``store_project`` / ``get_project`` / ``list_projects`` and schedules."""
 
+    @retry_on_conflict
     def store_project(self, name: str, project: dict[str, Any]) -> None:
         """Insert or replace a project document."""
         with self.session() as s:
@@ -45,6 +46,7 @@ class ProjectStore(StoreBase):
             s.execute(delete(ProjectRow).where(ProjectRow.name == name))
             s.execute(delete(ScheduleRow).where(ScheduleRow.project == name))
 
+    @retry_on_conflict
     def store_schedule(
         self, project: str, name: str, cron: str, kind: str, scheduled: dict[str, Any]
     ) -> None:

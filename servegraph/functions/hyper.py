@@ -202,6 +202,7 @@ def run_hyper(
         status["results"]["best_iteration"] = status["best_iteration"]
         status["outputs"] = dict(status["results"])
         status["artifacts"] = best["status"]["artifacts"]
+        _tag_best_artifacts(db, best)
         status["output_artifacts"] = best["status"]["output_artifacts"]
     status["last_update"] = now_str()
     db.store_run(run)
@@ -238,3 +239,17 @@ def _run_children(
         if condition and any(stop_condition_met(condition, c["status"]["results"]) for c in done):
             break
     return children
+
+
+def _tag_best_artifacts(db: RunDB, best: dict[str, Any]) -> None:
+    """Point ``latest`` (and each artifact's own tag) back at the best child's versions.
+
+    Every child logged its artifacts under the same keys, so ``latest`` was left
+    at whichever child finished last.
+    """
+    for record in best["status"]["artifacts"]:
+        meta = record["metadata"]
+        tag = meta.get("tag") or "latest"
+        tags = ("latest", tag) if tag != "latest" else ("latest",)
+        db.store_artifact(meta["key"], record, meta["hash"], meta.get("project", ""), tags,
+                          producer=best["metadata"]["uid"])  # fmt: skip

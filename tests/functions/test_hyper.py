@@ -9,6 +9,7 @@ import pytest
 from servegraph.errors import RunError
 from servegraph.functions.factory import new_function
 from servegraph.functions.hyper import generate, parse_selector, stop_condition_met
+from servegraph.storage.dataitem import get_dataitem
 from servegraph.storage.rundb import get_run_db
 
 GRID = {"x": [0, 2, 3], "y": [1, 5]}
@@ -130,3 +131,12 @@ def test_unnamed_hyper_parent_takes_the_name_the_children_got(code_file: str) ->
     assert run.state() == "completed"
     children = get_run_db().list_runs(uid=run.uid, iterations=True)
     assert run.name and {c["metadata"]["name"] for c in children} == {run.name}
+
+
+def test_latest_tag_points_at_the_best_childs_artifact(code_file: str) -> None:
+    fn = new_function("tune", kind="local", command=code_file)
+    run = fn.run(handler="train", hyperparams=GRID, selector="max.accuracy", watch=False)
+    assert run.outputs["best_iteration"] == 3
+    latest = get_run_db().read_artifact("note", project="default")
+    assert latest["metadata"]["iter"] == 3
+    assert get_dataitem("store://artifacts/default/note").get() == b"x=2 y=1"

@@ -56,8 +56,8 @@ def fire(schedule: dict[str, Any], now: datetime, db: RunDB | None = None) -> di
         else:
             run = project.run_function(target["function"], params=target.get("params"), watch=False)
             uid, state, error = run.uid, run.state(), run.error or ""
-    except ServegraphError as exc:
-        error = str(exc)
+    except Exception as exc:  # one broken schedule must not stop the others
+        error = str(exc) if isinstance(exc, ServegraphError) else f"{type(exc).__name__}: {exc}"
     db.set_schedule_last_run(schedule["project"], schedule["name"], now, uid)
     return {"project": schedule["project"], "name": schedule["name"], "uid": uid,
             "state": state, "error": error}  # fmt: skip

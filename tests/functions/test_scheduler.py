@@ -9,7 +9,7 @@ import pytest
 
 from servegraph.cli import main
 from servegraph.functions.project import new_project
-from servegraph.functions.scheduler import next_fire, run_due
+from servegraph.functions.scheduler import next_fire, run_due, run_forever
 from servegraph.storage.rundb import get_run_db
 
 CODE = """
@@ -85,3 +85,25 @@ def test_cli_schedule_once(project_dir: Path, capsys: pytest.CaptureFixture[str]
     assert "no schedule is due" in capsys.readouterr().out
     assert main(["project", "schedule", "--once", "--now", "yesterday"]) == 2
     assert "--now" in capsys.readouterr().err
+
+
+def test_polling_with_an_injected_clock(project_dir: Path) -> None:
+    day = _day_after_creation()
+    times = iter(
+        [day.replace(hour=1), day.replace(hour=2, minute=1), day.replace(hour=2, minute=2)]
+    )
+    slept: list[float] = []
+    fired = run_forever(clock=lambda: next(times), sleep=slept.append, max_ticks=3, interval=60)
+    assert fired == 1 and slept == [60, 60]
+    assert (
+        get_run_db().get_schedule("sched", "at-two")["last_run"]
+        == day.replace(hour=2, minute=1).isoformat()
+    )
+
+
+def test_a_project_gone_from_disk_is_reported_not_raised(project_dir: Path) -> None:
+    (project_dir / "project.yaml").write_text("{not: [valid")
+    fired = run_due(_day_after_creation().replace(hour=2, minute=30))
+    assert [(f["name"], f["state"]) for f in fired] == [("at-two", "error")]
+    assert fired[0]["error"]
+    assert get_run_db().get_schedule("sched", "at-two")["last_run"]

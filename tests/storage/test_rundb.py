@@ -144,3 +144,12 @@ def test_migrations_downgrade_and_upgrade_again(db: RunDB) -> None:
     migrate(db.engine)
     db.store_run(_run("u1"))
     assert db.read_run("u1", "p")["metadata"]["uid"] == "u1"
+
+
+def test_non_finite_results_are_stored_alike_on_every_backend(db: RunDB) -> None:
+    """A diverged loss (NaN) must not fail on PostgreSQL, whose JSON has no NaN token."""
+    run = _run("nan1")
+    run["status"]["results"] = {"loss": float("nan"), "hi": float("inf"), "lo": [float("-inf")]}
+    db.store_run(run)
+    results = db.read_run("nan1", "p")["status"]["results"]
+    assert results == {"loss": "NaN", "hi": "Infinity", "lo": ["-Infinity"]}

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 from servegraph.functions import artifacts as arts
+from servegraph.functions.secrets import SecretsStore
 from servegraph.storage.rundb import RunDB
 
 
@@ -22,6 +23,7 @@ class _RunOwner(Protocol):
 
     _run: dict[str, Any]
     _db: RunDB | None
+    _secrets: SecretsStore
 
     @property
     def name(self) -> str: ...
@@ -123,7 +125,7 @@ def _writer(ctx: _RunOwner) -> arts.ArtifactWriter:
         "uri": f"{ctx.project}/{ctx.uid}",
     }
     producer["workflow"] = meta["labels"].get("workflow", "")
-    return arts.ArtifactWriter(producer, ctx.inputs, ctx._db)
+    return arts.ArtifactWriter(producer, ctx.inputs, ctx._db, ctx._secrets.mask_values)
 
 
 def _add_artifact(ctx: _RunOwner, record: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import pickle
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Any
@@ -44,10 +45,17 @@ def join_path(base: str, name: str) -> str:
 class ArtifactWriter:
     """Writes artifact bodies and records them; used by the run context."""
 
-    def __init__(self, producer: dict[str, Any], inputs: dict[str, str], db: Any) -> None:
+    def __init__(
+        self,
+        producer: dict[str, Any],
+        inputs: dict[str, str],
+        db: Any,
+        mask: Callable[[Any], Any] | None = None,
+    ) -> None:
         self.producer = producer
         self.inputs = inputs
         self.db = db
+        self.mask = mask  # masks secret values in the record (labels, description...)
 
     def store(
         self,
@@ -94,6 +102,8 @@ class ArtifactWriter:
             "status": {},
         }
         record["uri"] = store_uri(kind, project, key, tag)
+        if self.mask is not None:
+            record = self.mask(record)
         tags = ("latest", tag) if tag and tag != "latest" else ("latest",)
         if self.db is not None:
             self.db.store_artifact(

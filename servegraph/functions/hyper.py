@@ -176,12 +176,53 @@ def run_hyper(
     if selector:
         parse_selector(selector)
     condition = str(options.get("stop_condition") or "")
-    parallel = int(options.get("parallel_runs") or fn.default_parallel_runs)
-    max_errors = int(options.get("max_errors") or 0)
+    if condition:
+        stop_condition_met(condition, {})  # a malformed condition fails before any record
     run["spec"]["hyperparams"] = hyperparams
     run["spec"]["hyper_param_options"] = options
     run["status"].update(state="running", start_time=now_str())
     db.store_run(run)
+    try:
+        children = _run_children(fn, run, sets, options, secrets, watch, db, local)
+    except BaseException as exc:  # never leave the parent "running"
+        run["status"].update(state="error", error=f"{type(exc).__name__}: {exc}")
+        run["status"]["last_update"] = now_str()
+        db.store_run(run)
+        raise
+    if not run["metadata"]["name"] and children:  # the code named its children
+        run["metadata"]["name"] = children[0]["metadata"]["name"]
+    best = select_best(children, selector)
+    status = run["status"]
+    status["iterations"] = iterations_table(children)
+    if best is None:
+        status.update(state="error", error="no child run completed with the selector's result")
+    else:
+        status.update(state="completed", best_iteration=best["metadata"]["iteration"])
+        status["results"] = dict(best["status"]["results"])
+        status["results"]["best_iteration"] = status["best_iteration"]
+        status["outputs"] = dict(status["results"])
+        status["artifacts"] = best["status"]["artifacts"]
+        _tag_best_artifacts(db, best)
+        status["output_artifacts"] = best["status"]["output_artifacts"]
+    status["last_update"] = now_str()
+    db.store_run(run)
+    return run
+
+
+def _run_children(
+    fn: Function,
+    run: dict[str, Any],
+    sets: list[dict[str, Any]],
+    options: dict[str, Any],
+    secrets: dict[str, str],
+    watch: bool,
+    db: RunDB,
+    local: bool | None,
+) -> list[dict[str, Any]]:
+    """Run the children in batches until done, ``max_errors`` or the stop condition."""
+    condition = str(options.get("stop_condition") or "")
+    parallel = int(options.get("parallel_runs") or fn.default_parallel_runs)
+    max_errors = int(options.get("max_errors") or 0)
     children: list[dict[str, Any]] = []
     batch = parallel if parallel > 1 else 1
     for start in range(0, len(sets), batch):
@@ -197,18 +238,18 @@ def run_hyper(
             break
         if condition and any(stop_condition_met(condition, c["status"]["results"]) for c in done):
             break
-    best = select_best(children, selector)
-    status = run["status"]
-    status["iterations"] = iterations_table(children)
-    if best is None:
-        status.update(state="error", error="no child run completed with the selector's result")
-    else:
-        status.update(state="completed", best_iteration=best["metadata"]["iteration"])
-        status["results"] = dict(best["status"]["results"])
-        status["results"]["best_iteration"] = status["best_iteration"]
-        status["outputs"] = dict(status["results"])
-        status["artifacts"] = best["status"]["artifacts"]
-        status["output_artifacts"] = best["status"]["output_artifacts"]
-    status["last_update"] = now_str()
-    db.store_run(run)
-    return run
+    return children
+
+
+def _tag_best_artifacts(db: RunDB, best: dict[str, Any]) -> None:
+    """Point ``latest`` (and each artifact's own tag) back at the best child's versions.
+
+    Every child logged its artifacts under the same keys, so ``latest`` was left
+    at whichever child finished last.
+    """
+    for record in best["status"]["artifacts"]:
+        meta = record["metadata"]
+        tag = meta.get("tag") or "latest"
+        tags = ("latest", tag) if tag != "latest" else ("latest",)
+        db.store_artifact(meta["key"], record, meta["hash"], meta.get("project", ""), tags,
+                          producer=best["metadata"]["uid"])  # fmt: skip

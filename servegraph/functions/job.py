@@ -33,7 +33,9 @@ _PACKAGE_ROOT = str(Path(servegraph.__file__).resolve().parent.parent)
 def child_env(run: dict[str, Any], secrets: dict[str, str], db: RunDB) -> dict[str, str]:
     """The environment of a job's child process."""
     env = dict(os.environ)
-    env[EXEC_CONFIG_ENV] = json.dumps(run)
+    env[EXEC_CONFIG_ENV] = json.dumps(
+        run, default=str
+    )  # dates etc. as text, as a record keeps them
     env[EXEC_SECRETS_ENV] = json.dumps(secrets)
     env["SERVEGRAPH_DBPATH"] = db.url
     env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)

@@ -67,22 +67,25 @@ def invoke(
     body = {**sent, "secrets": store.items()}
     status, text = post_json(url, body, timeout)
     if status >= 400:
-        run["status"].update(state="error", error=store.mask(f"HTTP {status}: {text[:500]}"))
+        run["status"].update(state="error", error=f"HTTP {status}: {store.mask(text)[:500]}")
     else:
         try:
             returned = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise RunError(f"The function at {url!r} did not return a run: {exc}") from exc
+            msg = store.mask(f"The function at {url!r} did not return a run: {exc}")
+            raise RunError(msg) from None  # the YAML error quotes the reply
         if not isinstance(returned, dict) or "status" not in returned:
-            raise RunError(f"The function at {url!r} did not return a run. Got {text[:200]!r}.")
+            got = store.mask(text)[:200]  # masked before cutting: no half secret
+            raise RunError(f"The function at {url!r} did not return a run. Got {got!r}.")
         returned.get("metadata", {}).update(uid=run["metadata"]["uid"])
         run = merge_run(run, returned)
         run["spec"]["secret_sources"] = sources
         if run["status"].get("state") in ("created", "running"):
             run["status"]["state"] = "completed"
     run["status"]["last_update"] = now_str()
-    db.store_run(store.mask_values(run))
-    return run
+    masked: dict[str, Any] = store.mask_values(run)  # the caller prints it: masked too
+    db.store_run(masked)
+    return masked
 
 
 class RemoteFunction(Function):

@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from servegraph.errors import NotFoundInStoreError
-from servegraph.storage.dbbase import StoreBase, now
+from servegraph.storage.dbbase import StoreBase, now, retry_on_conflict
 from servegraph.storage.models import ArtifactRow, FunctionRow, TagRow
 
 LATEST = "latest"
@@ -82,6 +82,7 @@ def _read_version(
 class CatalogStore(StoreBase):
     """Artifacts and functions, each version addressed by hash or by tag."""
 
+    @retry_on_conflict
     def store_artifact(
         self,
         key: str,
@@ -144,6 +145,7 @@ class CatalogStore(StoreBase):
                 out.append(body)
         return out
 
+    @retry_on_conflict
     def store_function(
         self,
         function: dict[str, Any],

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, select
 
 from servegraph.errors import NotFoundInStoreError
-from servegraph.storage.dbbase import StoreBase, now
+from servegraph.storage.dbbase import StoreBase, now, retry_on_conflict
 from servegraph.storage.models import ProjectRow, ScheduleRow
+
+_LAST_RUN = "_last_run"  # kept in the schedule's JSON body (no schema change)
 
 
 class ProjectStore(StoreBase):
     """``store_project`` / ``get_project`` / ``list_projects`` and schedules."""
 
+    @retry_on_conflict
     def store_project(self, name: str, project: dict[str, Any]) -> None:
         """Insert or replace a project document."""
         with self.session() as s:
@@ -42,6 +46,7 @@ class ProjectStore(StoreBase):
             s.execute(delete(ProjectRow).where(ProjectRow.name == name))
             s.execute(delete(ScheduleRow).where(ScheduleRow.project == name))
 
+    @retry_on_conflict
     def store_schedule(
         self, project: str, name: str, cron: str, kind: str, scheduled: dict[str, Any]
     ) -> None:
@@ -51,9 +56,20 @@ class ProjectStore(StoreBase):
                 select(ScheduleRow).where(ScheduleRow.project == project, ScheduleRow.name == name)
             )
             if row is None:
-                row = ScheduleRow(project=project, name=name, created=now())
+                row = ScheduleRow(project=project, name=name, created=now(), body={})
                 s.add(row)
-            row.cron, row.kind, row.body = cron, kind, scheduled
+            last = {_LAST_RUN: row.body[_LAST_RUN]} if _LAST_RUN in row.body else {}
+            row.cron, row.kind, row.body = cron, kind, {**scheduled, **last}
+
+    def set_schedule_last_run(self, project: str, name: str, when: datetime, uid: str) -> None:
+        """Record that the schedule ``name`` of ``project`` fired at ``when`` (run ``uid``)."""
+        with self.session() as s:
+            row = s.scalar(
+                select(ScheduleRow).where(ScheduleRow.project == project, ScheduleRow.name == name)
+            )
+            if row is None:
+                raise NotFoundInStoreError(f"schedule {name!r} not found in project {project!r}")
+            row.body = {**row.body, _LAST_RUN: {"time": when.isoformat(), "uid": uid}}
 
     def get_schedule(self, project: str, name: str) -> dict[str, Any]:
         """One schedule as ``{"project", "name", "cron", "kind", "scheduled_object"}``."""
@@ -82,10 +98,16 @@ class ProjectStore(StoreBase):
 
 
 def _schedule(row: ScheduleRow) -> dict[str, Any]:
+    body = dict(row.body)
+    last = body.pop(_LAST_RUN, None) or {}
+    created = row.created if row.created.tzinfo else row.created.replace(tzinfo=UTC)
     return {
         "project": row.project,
         "name": row.name,
         "cron": row.cron,
         "kind": row.kind,
-        "scheduled_object": dict(row.body),
+        "scheduled_object": body,
+        "created": created.isoformat(),
+        "last_run": last.get("time"),
+        "last_run_uid": last.get("uid"),
     }

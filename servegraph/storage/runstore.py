@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from servegraph.errors import NotFoundInStoreError
-from servegraph.storage.dbbase import StoreBase, now
+from servegraph.storage.dbbase import StoreBase, now, retry_on_conflict
 from servegraph.storage.models import LogRow, RunRow
 
 
@@ -24,6 +24,7 @@ def _parse_time(value: Any) -> datetime | None:
 class RunStore(StoreBase):
     """``store_run`` / ``read_run`` / ``list_runs`` / ``del_run`` and run logs."""
 
+    @retry_on_conflict
     def store_run(self, run: dict[str, Any]) -> None:
         """Insert or replace a run record (keyed by project, uid and iteration)."""
         meta = run.get("metadata", {})

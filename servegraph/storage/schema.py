@@ -8,6 +8,8 @@ process.
 
 from __future__ import annotations
 
+import json
+import math
 import threading
 from pathlib import Path
 from typing import Any
@@ -80,13 +82,39 @@ def _create(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": 60})
+        engine = create_engine(parsed, connect_args={"timeout": 60}, json_serializer=json_dumps)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     try:
-        return create_engine(parsed, pool_pre_ping=True)
+        return create_engine(parsed, pool_pre_ping=True, json_serializer=json_dumps)
     except (ArgumentError, ImportError) as exc:
         raise ConfigError(f"unsupported run database URL {url!r}: {exc}") from exc
+
+
+_NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+
+
+def json_dumps(doc: Any) -> str:
+    """JSON of a stored document; NaN/Infinity (invalid JSON, which PostgreSQL rejects)
+    are stored as the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"`` on every backend.
+
+    >>> json_dumps({"loss": float("nan"), "x": [1.5, float("-inf")]})
+    '{"loss": "NaN", "x": [1.5, "-Infinity"]}'
+    """
+    try:
+        return json.dumps(doc, allow_nan=False)
+    except ValueError:
+        return json.dumps(_finite(doc), allow_nan=False)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return _NON_FINITE[str(value)]
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

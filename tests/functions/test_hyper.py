@@ -9,6 +9,7 @@ import pytest
 from servegraph.errors import RunError
 from servegraph.functions.factory import new_function
 from servegraph.functions.hyper import generate, parse_selector, stop_condition_met
+from servegraph.storage.dataitem import get_dataitem
 from servegraph.storage.rundb import get_run_db
 
 GRID = {"x": [0, 2, 3], "y": [1, 5]}
@@ -100,3 +101,42 @@ def test_param_file_gives_one_child_per_row(code_file: str, tmp_path: Path) -> N
         watch=False,
     )
     assert run.outputs["best_iteration"] == 2 and len(run.status["iterations"]) == 4
+
+
+def test_bad_stop_condition_leaves_no_running_parent(code_file: str) -> None:
+    fn = new_function("tune", kind="local", command=code_file)
+    options = {"stop_condition": "bogus"}
+    with pytest.raises(RunError, match="'bogus'"):
+        fn.run(handler="train", hyperparams=GRID, hyper_param_options=options, watch=False)
+    assert get_run_db().list_runs(name="tune") == []
+
+
+def test_failure_while_running_children_marks_the_parent_error(code_file: str) -> None:
+    fn = new_function("tune", kind="local", command=code_file)
+
+    def broken_pool(*args: object) -> list[dict[str, object]]:
+        raise OSError("pool died")
+
+    fn.run_children = broken_pool  # type: ignore[method-assign]
+    with pytest.raises(OSError, match="pool died"):
+        fn.run(handler="train", hyperparams=GRID, watch=False)
+    [parent] = get_run_db().list_runs(name="tune")
+    assert parent["status"]["state"] == "error"
+    assert "pool died" in parent["status"]["error"]
+
+
+def test_unnamed_hyper_parent_takes_the_name_the_children_got(code_file: str) -> None:
+    fn = new_function("", kind="local", command=code_file)
+    run = fn.run(handler="", hyperparams={"a": [1, 2]}, watch=False)
+    assert run.state() == "completed"
+    children = get_run_db().list_runs(uid=run.uid, iterations=True)
+    assert run.name and {c["metadata"]["name"] for c in children} == {run.name}
+
+
+def test_latest_tag_points_at_the_best_childs_artifact(code_file: str) -> None:
+    fn = new_function("tune", kind="local", command=code_file)
+    run = fn.run(handler="train", hyperparams=GRID, selector="max.accuracy", watch=False)
+    assert run.outputs["best_iteration"] == 3
+    latest = get_run_db().read_artifact("note", project="default")
+    assert latest["metadata"]["iter"] == 3
+    assert get_dataitem("store://artifacts/default/note").get() == b"x=2 y=1"

@@ -66,3 +66,12 @@ def test_local_true_runs_a_job_in_process(code_file: str) -> None:
     fn = new_function("calc", kind="job", command=code_file)
     assert fn.run(handler="pid", local=True, watch=False).outputs["pid"] == os.getpid()
     assert fn.run(handler="pid", watch=False).outputs["pid"] != os.getpid()
+
+
+def test_a_date_parameter_reaches_the_job_as_text(code_file: str) -> None:
+    import datetime
+
+    fn = new_function("f", kind="job", command=code_file)
+    run = fn.run(handler="add", params={"a": "x", "b": datetime.date(2026, 1, 1)}, watch=False)
+    assert run.spec["parameters"]["b"] == "2026-01-01"
+    assert run.outputs["sum"] == "x2026-01-01"

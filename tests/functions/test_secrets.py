@@ -58,3 +58,23 @@ def test_a_secret_logged_as_a_result_is_masked_in_the_record() -> None:
     ctx.commit()
     assert ctx.to_dict()["status"]["results"]["oops"] == "token=***"
     assert get_run_db().read_run(ctx.uid, ctx.project)["status"]["results"]["oops"] == "token=***"
+
+
+def test_a_secret_in_artifact_metadata_never_reaches_the_artifact_table(
+    servegraph_home: Path,
+) -> None:
+    from servegraph.functions.context import build_context
+    from servegraph.storage.rundb import get_run_db
+
+    ctx = build_context("leaky", secrets={"TOKEN": "leaked-value-456"})
+    ctx.log_artifact("a", body=b"data", labels={"t": "leaked-value-456"},
+                     description="made with leaked-value-456")  # fmt: skip
+    ctx.log_model("m", body=b"w", metrics={"note": "leaked-value-456"})
+    ctx.commit()
+    stored = get_run_db().read_artifact("a", project=ctx.project)
+    assert stored["metadata"]["labels"] == {"t": "***"}
+    assert stored["spec"]["description"] == "made with ***"
+    model = get_run_db().read_artifact("m", project=ctx.project)
+    assert model["spec"]["metrics"] == {"note": "***"}
+    persisted = b"".join(p.read_bytes() for p in servegraph_home.rglob("*") if p.is_file())
+    assert b"leaked-value-456" not in persisted

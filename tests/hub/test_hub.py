@@ -51,3 +51,21 @@ def test_sklearn_trainer_logs_metrics_and_a_usable_model(iris_csv: str) -> None:
     model = pickle.loads(model_item.get())
     features = pd.read_csv(iris_csv).drop(columns=["label"]).head(3)
     assert len(model.predict(features)) == 3
+
+
+@pytest.mark.parametrize(
+    ("hub", "input_key", "params", "message"),
+    [
+        ("describe", "table", {"label_column": "nope"}, "RunError: The 'label_column' 'nope'"),
+        ("sklearn-trainer", "dataset", {"label_column": "nope"}, "RunError: The 'label_column'"),
+        ("sklearn-trainer", "dataset", {"model_class": "Forest"}, "RunError: The 'model_class'"),
+        ("sklearn-trainer", "dataset", {"model_class": "sklearn.nope.X"}, "'sklearn.nope.X'"),
+    ],
+)
+def test_hub_functions_name_the_bad_parameter(
+    iris_csv: str, hub: str, input_key: str, params: dict[str, str], message: str
+) -> None:
+    run = _local(import_function(f"hub://{hub}")).run(
+        inputs={input_key: iris_csv}, params=params, watch=False
+    )
+    assert run.state() == "error" and message in (run.error or "")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from servegraph.errors import NotFoundInStoreError
@@ -36,3 +39,24 @@ def test_function_versions_latest_and_listing(db: RunDB) -> None:
     assert len(db.list_functions("p", all_versions=True)) == 2
     with pytest.raises(NotFoundInStoreError):
         db.get_function("g", "p")
+
+
+def test_concurrent_writers_of_one_key_all_succeed_and_latest_moves(db: RunDB) -> None:
+    """Writers racing on a new key (hyper children in a pool) must not hit the unique keys."""
+    writers = 8
+
+    def write(i: int) -> None:
+        barrier.wait()
+        db.store_artifact("race", _art("race", f"/r/{i}"), f"h{i}", project="p")
+        db.store_function({"kind": "job"}, "fn", f"f{i}", project="p")
+        db.store_run({"metadata": {"uid": "u1", "project": "p", "name": f"n{i}"}, "status": {}})
+
+    for _ in range(3):  # a few rounds: the race window is small
+        barrier = threading.Barrier(writers)
+        with ThreadPoolExecutor(writers) as pool:
+            list(pool.map(write, range(writers)))
+        db.del_artifacts("p", "race")
+    db.store_artifact("race", _art("race", "/r/x"), "hx", project="p")
+    assert db.read_artifact("race", project="p")["metadata"]["tags"] == ["latest"]
+    assert len(db.list_functions(project="p")) == 1
+    assert len(db.list_runs(project="p")) == 1

@@ -95,6 +95,22 @@ def test_schedules_round_trip(db: RunDB) -> None:
     assert db.list_schedules("p") == []
 
 
+def test_schedule_last_run_is_kept_apart_from_the_target(db: RunDB) -> None:
+    from datetime import UTC, datetime
+
+    db.store_schedule("p", "nightly", "0 2 * * *", "function", {"function": "train"})
+    assert db.get_schedule("p", "nightly")["last_run"] is None
+    assert datetime.fromisoformat(db.get_schedule("p", "nightly")["created"]).tzinfo is not None
+    when = datetime(2026, 1, 1, 2, 0, tzinfo=UTC)
+    db.set_schedule_last_run("p", "nightly", when, "uid1")
+    db.store_schedule("p", "nightly", "0 3 * * *", "function", {"function": "train"})
+    sched = db.get_schedule("p", "nightly")
+    assert sched["scheduled_object"] == {"function": "train"}
+    assert (sched["last_run"], sched["last_run_uid"]) == (when.isoformat(), "uid1")
+    with pytest.raises(NotFoundInStoreError):
+        db.set_schedule_last_run("p", "nope", when, "")
+
+
 def test_reopening_keeps_data_and_does_not_remigrate(db_url: str) -> None:
     db = get_run_db(db_url)
     db.store_run(_run("u1"))
@@ -144,3 +160,12 @@ def test_migrations_downgrade_and_upgrade_again(db: RunDB) -> None:
     migrate(db.engine)
     db.store_run(_run("u1"))
     assert db.read_run("u1", "p")["metadata"]["uid"] == "u1"
+
+
+def test_non_finite_results_are_stored_alike_on_every_backend(db: RunDB) -> None:
+    """A diverged loss (NaN) must not fail on PostgreSQL, whose JSON has no NaN token."""
+    run = _run("nan1")
+    run["status"]["results"] = {"loss": float("nan"), "hi": float("inf"), "lo": [float("-inf")]}
+    db.store_run(run)
+    results = db.read_run("nan1", "p")["status"]["results"]
+    assert results == {"loss": "NaN", "hi": "Infinity", "lo": ["-Infinity"]}

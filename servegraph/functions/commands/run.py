@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from servegraph.errors import RunError, UsageError
 from servegraph.functions.commands.options import parse_pairs
 from servegraph.functions.factory import KINDS, import_function, new_function
+from servegraph.functions.hyper import parse_selector, stop_condition_met
 from servegraph.functions.secrets import parse_secret_option
 
 if TYPE_CHECKING:
@@ -81,7 +82,9 @@ def _secrets(options: list[str] | None) -> list[dict[str, Any]]:
 def _inputs(options: list[str] | None) -> dict[str, str]:
     inputs = parse_pairs(options, "-i", parse=False)
     for key, url in inputs.items():
-        if "://" not in url and Path(url).exists():
+        if "://" not in url:
+            if not Path(url).exists():
+                raise UsageError(f"The input file {url!r} (-i {key}=...) does not exist.")
             inputs[key] = str(Path(url).resolve())
     return inputs
 
@@ -89,10 +92,17 @@ def _inputs(options: list[str] | None) -> dict[str, str]:
 def _hyper(args: argparse.Namespace) -> tuple[dict[str, list[Any]], dict[str, Any]]:
     hyper = parse_pairs(args.hyperparam, "--hyperparam")
     for key, values in hyper.items():
-        if not isinstance(values, list):
+        if not isinstance(values, list) or not values:
             raise UsageError(
                 f"The '--hyperparam' {key!r} must be a list like [1,2]. Got {values!r}."
             )
+    try:
+        if args.selector:
+            parse_selector(args.selector)
+        if args.stop_condition:
+            stop_condition_met(args.stop_condition, {})
+    except RunError as exc:
+        raise UsageError(str(exc)) from exc
     options = {
         "strategy": args.strategy,
         "max_iterations": args.max_iterations,

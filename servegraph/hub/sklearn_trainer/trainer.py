@@ -15,10 +15,17 @@ from typing import Any
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
 
+from servegraph.errors import RunError
+
 
 def _model_class(path: str) -> Any:
     module, _, name = path.rpartition(".")
-    return getattr(importlib.import_module(module), name)
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise RunError(
+            f"The 'model_class' must be a dotted path to an estimator class. Got {path!r} ({exc})."
+        ) from exc
 
 
 def train(
@@ -33,7 +40,10 @@ def train(
     """Fit ``model_class`` on the ``dataset`` input and log ``accuracy``, ``f1`` and ``model``."""
     df = dataset.as_df()
     if label_column not in df.columns:
-        raise ValueError(f"label_column {label_column!r} is not a column of the dataset")
+        raise RunError(
+            f"The 'label_column' {label_column!r} is not a column of the dataset "
+            f"({list(df.columns)})."
+        )
     features = df.drop(columns=[label_column])
     train_x, test_x, train_y, test_y = train_test_split(
         features, df[label_column], test_size=test_size, random_state=random_state

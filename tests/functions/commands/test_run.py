@@ -85,6 +85,11 @@ def test_failed_run_exits_1(code_file: str, capsys: pytest.CaptureFixture[str]) 
         (["-s", "secrets.txt"], "file=PATH"),
         (["-s", "file=/no/such/secrets.txt"], "does not exist"),
         (["--hyperparam", "x=3"], "must be a list"),
+        (["--hyperparam", "x=[]"], "must be a list"),
+        (["--hyperparam", "x=[1,2"], "must be a list"),
+        (["--hyperparam", "x=[1]", "--selector", "max"], "max.RESULT"),
+        (["--hyperparam", "x=[1]", "--stop-condition", "bogus"], "stop_condition"),
+        (["-i", "data=/no/such/input.csv"], "'/no/such/input.csv' (-i data=...) does not exist"),
     ],
 )
 def test_bad_arguments_exit_2(

@@ -22,7 +22,7 @@ _EXPORTS: dict[str, str] = {
     "new_function": "servegraph.functions.factory",
     "code_to_function": "servegraph.functions.factory",
     "import_function": "servegraph.functions.factory",
-    "deploy_function": "servegraph.functions.serving",
+    "deploy_function": "servegraph.functions.deploy",
     # runs
     "get_or_create_ctx": "servegraph.functions.context",
     "get_run_db": "servegraph.storage.rundb",

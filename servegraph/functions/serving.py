@@ -340,7 +340,7 @@ class ServingFunction:
 
     def export(self, path: str | Path = "function.yaml") -> str:
         """Write the Nuclio function spec to ``path``; return the path."""
-        from servegraph.serving.nuclio_spec import build_nuclio_spec  # type: ignore[import-not-found]
+        from servegraph.serving.nuclio_spec import build_nuclio_spec
 
         spec = build_nuclio_spec(self.to_dict())
         Path(path).write_text(yaml.safe_dump(spec, sort_keys=False))
@@ -349,7 +349,7 @@ class ServingFunction:
     def deploy(self, dashboard: str | None = None) -> str:
         """Deploy to Nuclio; return the function's address."""
         from servegraph.config import get_config
-        from servegraph.serving.nuclio_deploy import deploy  # type: ignore[import-not-found]
+        from servegraph.serving.nuclio_deploy import deploy
         from servegraph.serving.nuclio_spec import build_nuclio_spec
 
         address: str = deploy(
@@ -357,47 +357,3 @@ class ServingFunction:
         )
         self.status_address = address
         return address
-
-
-def deploy_function(
-    function: ServingFunction,
-    models: list[dict[str, Any]] | None = None,
-    env: Mapping[str, str] | None = None,
-    mock: bool = False,
-    dashboard: str | None = None,
-    namespace: Mapping[str, Any] | None = None,
-    **kwargs: Any,
-) -> ServingFunction:
-    """Deploy a function: in-process with ``mock=True`` (then ``fn.invoke``), else to Nuclio.
-
-    ``models`` is a list of ``add_model`` keyword dicts (``{"key": ..., "class_name": ...}``)
-    and ``env`` environment variables, both applied first (MLRun's signature)::
-
-        deploy_function(fn, models=[{"key": "m1", "class_name": "MyModel"}], mock=True)
-    """
-    if not isinstance(function, ServingFunction):
-        raise DeployError(
-            f"deploy_function() needs a serving function. Got {type(function).__name__} instead."
-        )
-    for model in models or []:
-        if not isinstance(model, Mapping) or "key" not in model:
-            raise DeployError(
-                f"Each entry of the 'models' parameter of deploy_function must be a dict "
-                f"with a 'key'. Got {model!r} instead."
-            )
-        function.add_model(**model)
-    for name, value in (env or {}).items():
-        function.set_env(name, value)
-    if mock:
-        if namespace is None:
-            frame = inspect.currentframe()
-            caller = frame.f_back if frame is not None else None
-            namespace = caller.f_globals if caller is not None else None
-            del frame, caller
-        server = function.to_mock_server(namespace=namespace, **kwargs)
-        if function._mock_server is not None:  # a redeploy: run the old one's close hooks
-            function._mock_server.wait_for_completion()
-        function._mock_server = server
-    else:
-        function.deploy(dashboard)
-    return function

@@ -241,3 +241,27 @@ class Batcher:
                     pass
             elif not loop.is_closed():
                 loop.call_soon_threadsafe(worker.cancel)  # its finally fails the waiting
+
+
+def batcher_from_class_args(
+    name: str, predict_rows: PredictFn, class_args: dict[str, Any]
+) -> Batcher | None:
+    """Pop ``max_batch_size`` / ``max_batch_wait_ms`` from a model's class args.
+
+    Returns the Batcher when ``max_batch_size`` is set, else None.
+    """
+    size = class_args.pop("max_batch_size", None)
+    wait = class_args.pop("max_batch_wait_ms", None)
+    if size is None:
+        if wait is not None:
+            raise GraphError(
+                f"model {name!r}: 'max_batch_wait_ms' needs 'max_batch_size'. "
+                f"Got max_batch_wait_ms={wait!r} alone."
+            )
+        return None
+    return Batcher(
+        predict_rows,
+        max_batch_size=size,
+        max_batch_wait_ms=5.0 if wait is None else wait,
+        name=f"model {name!r}",
+    )

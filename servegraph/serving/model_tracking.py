@@ -74,3 +74,22 @@ def input_rows(inputs: Any) -> list[Any]:
 def plain_rows(values: list[Any]) -> list[Any]:
     """Rows as plain lists (numpy rows of tensor requests become lists) for tracking."""
     return [v.tolist() if hasattr(v, "tolist") else v for v in values]
+
+
+def register_endpoint(model: Any, tracker: Any) -> None:
+    """Call ``tracker.register_endpoint`` (when it has one) for ``model``; never raises."""
+    register = getattr(tracker, "register_endpoint", None)
+    if register is None:
+        return
+    endpoint = {
+        "id": model.endpoint_id,
+        "project": getattr(model.context, "project", ""),
+        "function": getattr(model.context, "name", ""),
+        "model_name": model.name,
+        "model_version": model.version or "",
+        "model_uri": model.model_path or "",
+    }
+    try:
+        register(endpoint)
+    except Exception as exc:  # monitoring must never stop a model from serving
+        model.context.logger.warning("endpoint %s not registered: %s", model.name, exc)

@@ -25,10 +25,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from servegraph.errors import BadRequestError, GraphError, NotFoundError, NotReadyError
-from servegraph.serving.batching import Batcher
+from servegraph.errors import BadRequestError, NotFoundError, NotReadyError
+from servegraph.serving.batching import batcher_from_class_args
 from servegraph.serving.event import Event
-from servegraph.serving.model_tracking import endpoint_id, log_record, tracking_record
+from servegraph.serving.model_tracking import (
+    endpoint_id,
+    log_record,
+    register_endpoint,
+    tracking_record,
+)
 from servegraph.serving.paths import get_path, set_path, split_path
 from servegraph.serving.v2_protocol import (
     encode_oip_response,
@@ -73,7 +78,9 @@ class V2ModelServer:
         self.result_path = result_path
         self._input_path = split_path(input_path)
         self._result_path = split_path(result_path)
-        self._batcher = _make_batcher(self, kwargs)
+        self._batcher = batcher_from_class_args(self.name, self._predict_rows, kwargs)
+        if self._batcher is not None:
+            self.do_event = self._do_event_batched  # type: ignore[method-assign,assignment]
         self._params = kwargs
         self.ready = model is not None
         self.error = ""
@@ -99,22 +106,7 @@ class V2ModelServer:
 
     def _register_endpoint(self) -> None:
         """Tell the tracker (if it takes registrations) about this model endpoint."""
-        tracker = self.context.tracker if self.context is not None else None
-        register = getattr(tracker, "register_endpoint", None)
-        if register is None:
-            return
-        endpoint = {
-            "id": self.endpoint_id,
-            "project": getattr(self.context, "project", ""),
-            "function": getattr(self.context, "name", ""),
-            "model_name": self.name,
-            "model_version": self.version or "",
-            "model_uri": self.model_path or "",
-        }
-        try:
-            register(endpoint)
-        except Exception as exc:  # monitoring must never stop a model from serving
-            self.context.logger.warning("endpoint %s not registered: %s", self.name, exc)
+        register_endpoint(self, self.context.tracker if self.context is not None else None)
 
     def _load_safely(self) -> None:
         try:
@@ -381,27 +373,6 @@ class V2ModelServer:
         state["_batcher"] = None
         state.pop("do_event", None)
         return state
-
-
-def _make_batcher(model: V2ModelServer, kwargs: dict[str, Any]) -> Batcher | None:
-    """Take max_batch_size / max_batch_wait_ms from the class args; batch when size is set."""
-    size = kwargs.pop("max_batch_size", None)
-    wait = kwargs.pop("max_batch_wait_ms", None)
-    if size is None:
-        if wait is not None:
-            raise GraphError(
-                f"model {model.name!r}: 'max_batch_wait_ms' needs 'max_batch_size'. "
-                f"Got max_batch_wait_ms={wait!r} alone."
-            )
-        return None
-    batcher = Batcher(
-        model._predict_rows,
-        max_batch_size=size,
-        max_batch_wait_ms=5.0 if wait is None else wait,
-        name=f"model {model.name!r}",
-    )
-    model.do_event = model._do_event_batched  # type: ignore[method-assign,assignment]
-    return batcher
 
 
 def _on_event_loop() -> bool:

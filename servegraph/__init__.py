@@ -11,8 +11,7 @@ only loaded when it is used.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from servegraph._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -39,14 +38,4 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module_path = _EXPORTS.get(name)
-    if module_path is None:
-        raise AttributeError(f"module 'servegraph' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_path), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports("servegraph", _EXPORTS, globals())

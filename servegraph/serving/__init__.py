@@ -7,8 +7,7 @@ Names are loaded lazily::
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from servegraph._lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "Event": "servegraph.serving.event",
@@ -19,7 +18,7 @@ _EXPORTS: dict[str, str] = {
     "MockServer": "servegraph.serving.mock",
     "V2ModelServer": "servegraph.serving.v2_serving",
     "ModelRouter": "servegraph.serving.routers",
-    "VotingEnsemble": "servegraph.serving.routers",
+    "VotingEnsemble": "servegraph.serving.ensemble",
     "SplitRouter": "servegraph.serving.routers",
     "Merge": "servegraph.serving.merge",
 }
@@ -27,14 +26,4 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module_path = _EXPORTS.get(name)
-    if module_path is None:
-        raise AttributeError(f"module 'servegraph.serving' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_path), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports("servegraph.serving", _EXPORTS, globals())

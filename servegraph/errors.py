@@ -19,6 +19,7 @@ Hierarchy::
     │   ├── MethodNotAllowedError      405
     │   ├── StepError                  500: a step raised; names the step
     │   ├── NotReadyError              503: not ready / shutting down
+    │   ├── UpstreamError              502: a service a step called failed
     │   └── StepTimeoutError           504: a step exceeded its timeout
     ├── DeployError                    exporting or deploying a function (Nuclio)
     ├── StreamError                    stream backends
@@ -95,6 +96,12 @@ class NotReadyError(ServingError):
     """The server or model is not ready, or is shutting down."""
 
     status_code = 503
+
+
+class UpstreamError(ServingError):
+    """A service called by a step (RemoteStep, BatchHttpRequests) failed or refused."""
+
+    status_code = 502
 
 
 class StepTimeoutError(ServingError):

@@ -21,6 +21,10 @@ _EXPORTS: dict[str, str] = {
     "VotingEnsemble": "servegraph.serving.ensemble",
     "SplitRouter": "servegraph.serving.routers",
     "Merge": "servegraph.serving.merge",
+    "EnrichmentModelRouter": "servegraph.serving.enrichment",
+    "EnrichmentVotingEnsemble": "servegraph.serving.enrichment",
+    "RemoteStep": "servegraph.serving.remote",
+    "BatchHttpRequests": "servegraph.serving.remote",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -227,4 +227,8 @@ def __getattr__(name: str) -> Any:
         from servegraph.serving.ensemble import VotingEnsemble
 
         return VotingEnsemble
+    if name in ("EnrichmentModelRouter", "EnrichmentVotingEnsemble"):
+        from servegraph.serving import enrichment
+
+        return getattr(enrichment, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -31,7 +31,7 @@ def tracking_record(
     error: str | None,
 ) -> dict[str, Any]:
     """The tracking record of one request served by ``model`` (a V2ModelServer)."""
-    return {
+    record = {
         "endpoint_id": model.endpoint_id,
         "function": getattr(model.context, "name", ""),
         "model_name": model.name,
@@ -43,6 +43,10 @@ def tracking_record(
         "latency_ms": (time.perf_counter() - start) * 1000.0,
         "error": error,
     }
+    metrics = getattr(model, "metrics", None)
+    if metrics:  # custom metrics set with V2ModelServer.set_metric
+        record["metrics"] = dict(metrics)
+    return record
 
 
 def log_record(model: Any, tracker: Any, record: dict[str, Any]) -> None:

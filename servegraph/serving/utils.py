@@ -78,6 +78,20 @@ class RouterToDict(StepToDict):
         return super().to_dict(fields, [*(exclude or ()), "routes"], strip)
 
 
+def model_step_dict(model: Any) -> dict[str, Any]:
+    """The step dict of a V2ModelServer: ``name[:version]``, model_path and its extra arguments."""
+    args: dict[str, Any] = {"model_path": model.model_path, **model._params}
+    if model.protocol != "v2":
+        args["protocol"] = model.protocol
+    for key in ("input_path", "result_path"):
+        args[key] = getattr(model, key)
+    return {
+        "class_name": class_path(type(model)),
+        "name": f"{model.name}:{model.version}" if model.version else model.name,
+        "class_args": {k: v for k, v in args.items() if v is not None},
+    }
+
+
 def class_path(cls: type[Any]) -> str:
     """``module.QualName`` of a class (just the name for ``__main__`` and builtins)."""
     if cls.__module__ in ("__main__", "builtins"):

@@ -82,6 +82,7 @@ class V2ModelServer:
         if self._batcher is not None:
             self.do_event = self._do_event_batched  # type: ignore[method-assign,assignment]
         self._params = kwargs
+        self.metrics: dict[str, Any] = {}
         self.ready = model is not None
         self.error = ""
         self._load_thread: threading.Thread | None = None
@@ -156,6 +157,16 @@ class V2ModelServer:
         if not path.exists():
             raise NotFoundError(f"model_path {str(path)!r} of model {self.name!r} does not exist")
         return str(path), {}
+
+    def set_metric(self, name: str, value: Any) -> None:
+        """Record a custom metric of the model (sent with every later tracking record)."""
+        self.metrics[name] = value
+
+    def to_dict(self) -> dict[str, Any]:
+        """The step dict that rebuilds this model step (class path, name, arguments)."""
+        from servegraph.serving.utils import model_step_dict
+
+        return model_step_dict(self)
 
     # -- hooks ---------------------------------------------------------------
     def preprocess(self, request: dict[str, Any], operation: str) -> dict[str, Any]:

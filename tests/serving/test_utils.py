@@ -9,6 +9,7 @@ from servegraph.graph.serialize import graph_from_dict
 from servegraph.serving.mock import create_mock_server
 from servegraph.serving.routers import ModelRouter
 from servegraph.serving.utils import RouterToDict, StepToDict, class_path
+from servegraph.serving.v2_serving import V2ModelServer
 
 
 class Scale(StepToDict):
@@ -74,3 +75,32 @@ def test_the_dict_rebuilds_a_step_that_answers_the_same(engine: str) -> None:
 def test_class_path_of_main_and_builtins_is_the_bare_name() -> None:
     assert class_path(int) == "int"
     assert class_path(Scale) == "tests.serving.test_utils.Scale"
+
+
+class Doubler(V2ModelServer):
+    def predict(self, request: dict[str, Any]) -> list[float]:
+        return [x * 2 * float(self.get_param("factor", 1)) for x in request["inputs"]]
+
+
+def test_v2_model_server_to_dict_rebuilds_the_model() -> None:
+    model = Doubler(name="dbl:v3", model_path="/m.pkl", factor=5, result_path="out")
+    struct = model.to_dict()
+    assert struct == {
+        "class_name": "tests.serving.test_utils.Doubler",
+        "name": "dbl:v3",
+        "class_args": {"model_path": "/m.pkl", "factor": 5, "result_path": "out"},
+    }
+    rebuilt = Doubler(name=struct["name"], **struct["class_args"])
+    assert (rebuilt.name, rebuilt.version, rebuilt.get_param("factor")) == ("dbl", "v3", 5)
+
+
+def test_set_metric_goes_into_every_tracking_record() -> None:
+    from servegraph.serving.event import Event
+    from servegraph.serving.model_tracking import tracking_record
+
+    model = Doubler(name="dbl")
+    plain = tracking_record(model, Event(body={}), {"inputs": [1]}, [2], 0.0, "t", None)
+    assert "metrics" not in plain
+    model.set_metric("drift_score", 0.25)
+    record = tracking_record(model, Event(body={}), {"inputs": [1]}, [2], 0.0, "t", None)
+    assert record["metrics"] == {"drift_score": 0.25}

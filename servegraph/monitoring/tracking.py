@@ -97,7 +97,8 @@ class StreamTracker:
     Parameters: ``stream_path`` (stream URL; default ``<SERVEGRAPH_STREAM_PATH>/
     model-endpoints``), ``batch`` (records per push, 100), ``sample`` (keep every
     N-th record, 1 = all; a fraction f < 1 keeps every round(1/f)-th),
-    ``flush_interval_ms`` (max time a record waits, 100),
+    ``flush_interval_ms`` (max time a record waits, 100), ``stream_args`` (options
+    of the stream backend, e.g. ``{"maxlen": 100000}`` for Redis),
     ``max_buffer`` (records held in memory before they go to the spill file,
     10,000).
     """
@@ -109,8 +110,10 @@ class StreamTracker:
         sample: float | None = None,
         flush_interval_ms: int = 100,
         max_buffer: int = 10_000,
+        stream_args: dict[str, Any] | None = None,
     ) -> None:
         self.stream_path = stream_path or default_stream_url()
+        self.stream_args = dict(stream_args or {})
         self.batch = _positive("batch", batch, 100)
         self.sample = _sample_every(sample)
         self.flush_interval_ms = _positive("flush_interval_ms", flush_interval_ms, 100)
@@ -220,7 +223,7 @@ class StreamTracker:
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
-        self._stream = get_stream(self.stream_path)
+        self._stream = get_stream(self.stream_path, **self.stream_args)
         self._spill_file()  # adopt records a previous tracker left on disk
         self.state = TrackerState.RUNNING
         self._task = asyncio.create_task(self._run(), name="servegraph-tracker-flush")

@@ -108,6 +108,7 @@ def test_set_tracking_fills_the_spec_and_mock_tracks_only_when_asked() -> None:
         "stream_path": "redis://localhost/s",
         "batch": 10,
         "sample": 0.5,
+        "stream_args": None,
     }
     assert fn.serving_spec()["tracking"]["class"] == TRACKER_CLASS
     fn.spec.tracking["class"] = "tests.serving.steps:RecordingTracker"

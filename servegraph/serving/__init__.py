@@ -24,6 +24,8 @@ _EXPORTS: dict[str, str] = {
     "EnrichmentModelRouter": "servegraph.serving.enrichment",
     "EnrichmentVotingEnsemble": "servegraph.serving.enrichment",
     "RemoteStep": "servegraph.serving.remote",
+    "ParallelRun": "servegraph.serving.parallel",
+    "ParallelRunnerModes": "servegraph.serving.parallel",
     "BatchHttpRequests": "servegraph.serving.remote",
 }
 

@@ -285,7 +285,10 @@ class _Compiler:
         routes: dict[str, Route] = {}
         for key, route_step in (step.routes or {}).items():
             run, arun, route_obj = self.task(route_step, key)
-            if arun is None and type(route_obj).do_event is V2ModelServer.do_event:
+            if (
+                arun is None
+                and getattr(type(route_obj), "do_event", None) is V2ModelServer.do_event
+            ):
                 run = route_obj.do_event  # always returns the event: no wrapper needed
             routes[key] = Route(key, route_obj, run, arun)
         obj.routes = routes

@@ -227,6 +227,10 @@ def __getattr__(name: str) -> Any:
         from servegraph.serving.ensemble import VotingEnsemble
 
         return VotingEnsemble
+    if name in ("ParallelRun", "ParallelRunnerModes"):
+        from servegraph.serving import parallel
+
+        return getattr(parallel, name)
     if name in ("EnrichmentModelRouter", "EnrichmentVotingEnsemble"):
         from servegraph.serving import enrichment
 

@@ -273,7 +273,11 @@ async def ingest_stream(
                 if source.stop_on_empty:
                     break
                 continue
-            batch = _prepare(fset, pd.DataFrame([r.data for r in records]), transforms)
+            bodies = [r.data for r in records if r.malformed is None]
+            for record in records:
+                if record.malformed is not None:
+                    logger.warning("ingest skips entry %s: %s", record.offset, record.malformed)
+            batch = _prepare(fset, pd.DataFrame(bodies), transforms)
             if total == 0:  # restore the windows from the rows stored before this run
                 history = _aggregation_history(fset, batch)
                 for body in [] if history is None else history.to_dict("records"):

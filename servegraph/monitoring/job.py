@@ -11,6 +11,12 @@ One run:
 3. exports results to Parquet, draws the plots, evaluates alert rules and the
    retraining trigger on the new window results.
 
+A record that cannot be monitored (not a JSON object, no endpoint, outputs
+that are not a list, features that are not numbers, an entry another producer
+wrote) is counted in ``report.skipped`` and pushed, with the reason, to the
+dead-letter stream (``dead_letter``, default ``<output_path>/dead-letter``);
+the batch is acked all the same, so one bad record never stops monitoring.
+
 A run killed anywhere loses nothing and counts nothing twice: unacked batches
 are re-delivered and deduplicated by (offset, row) on load; dirty windows are
 scored by the next run.
@@ -37,11 +43,11 @@ from servegraph.monitoring.alerts.engine import Alert, AlertEngine
 from servegraph.monitoring.datastore import WindowStore
 from servegraph.monitoring.drift import DriftStatus, DriftThresholds, FittedReference, worst
 from servegraph.monitoring.endpoints import EndpointRegistry, ModelEndpoint
-from servegraph.monitoring.records import flatten
+from servegraph.monitoring.records import flatten, problem
 from servegraph.monitoring.results import ResultStore, WindowResult
 from servegraph.monitoring.retrain import RetrainTrigger
 from servegraph.monitoring.tracking import default_stream_url
-from servegraph.streams import Stream, get_stream
+from servegraph.streams import Record, Stream, get_stream
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +58,7 @@ class JobReport:
 
     records: int = 0
     batches: int = 0
+    skipped: int = 0
     windows: list[WindowResult] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     retrain_runs: list[str] = field(default_factory=list)
@@ -88,7 +95,8 @@ class MonitoringJob:
     ``batch_size`` (records read per batch), ``dbpath``, ``output_path``
     (Parquet data, results and plots; default ``$SERVEGRAPH_HOME/monitoring``),
     ``alerts`` (an :class:`AlertEngine`), ``retrain`` (a :class:`RetrainTrigger`),
-    ``plots`` (draw PNG/HTML reports), ``stream`` (an open stream, for tests).
+    ``plots`` (draw PNG/HTML reports), ``stream`` (an open stream, for tests),
+    ``dead_letter`` (stream URL for records that cannot be monitored).
     """
 
     def __init__(
@@ -107,6 +115,7 @@ class MonitoringJob:
         plots: bool = True,
         stream: Stream | None = None,
         results: ResultStore | None = None,
+        dead_letter: str | None = None,
     ) -> None:
         if not isinstance(batch_size, int) or batch_size < 1:
             raise MonitoringError(
@@ -123,6 +132,7 @@ class MonitoringJob:
         self.registry = EndpointRegistry(dbpath)
         self.results = results or ResultStore(dbpath)
         self.data = WindowStore(self.output_path / "data")
+        self.dead_letter_url = dead_letter or str(self.output_path / "dead-letter")
         self.alerts = alerts
         self.retrain = retrain
         self.plots = plots
@@ -190,22 +200,57 @@ class MonitoringJob:
 
     async def _ingest(self, stream: Stream, report: JobReport) -> None:
         while batch := await stream.read(self.group, "job", count=self.batch_size):
-            wanted = []
+            wanted: list[tuple[str, dict[str, Any]]] = []
+            dead: list[tuple[Record, str]] = []
             for record in batch:
-                endpoint_id = record.data.get("endpoint_id")
-                if isinstance(endpoint_id, str) and self._wanted(endpoint_id, record.data):
+                reason = record.malformed or problem(record.data)
+                if reason is not None:
+                    dead.append((record, reason))
+                elif self._wanted(record.data["endpoint_id"], record.data):
                     wanted.append((record.offset, record.data))
-            names = {e: (ep.feature_names if ep else []) for e, ep in self._endpoints.items()}
-            dirty = []
-            for endpoint_id, df in flatten(wanted, names).items():
-                starts = df["timestamp"].dt.floor(self.window)
-                for start, part in df.groupby(starts, sort=True):
-                    self.data.append(endpoint_id, pd.Timestamp(start), part)
-                    dirty.append((endpoint_id, pd.Timestamp(start)))
+            try:
+                dirty = self._store(wanted)
+            except Exception:  # find the record(s) to blame, store the others
+                dirty = []
+                by_offset = {r.offset: r for r in batch}
+                for item in wanted:
+                    try:
+                        dirty.extend(self._store([item]))
+                    except Exception as exc:
+                        dead.append((by_offset[item[0]], f"cannot be stored: {exc}"))
             self.results.mark_dirty(dirty)
+            await self._dead_letter(dead)
             await stream.ack(self.group, [r.offset for r in batch])
             report.records += len(batch)
+            report.skipped += len(dead)
             report.batches += 1
+
+    def _store(self, wanted: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, pd.Timestamp]]:
+        """Append records to their windows; return the windows touched."""
+        names = {e: (ep.feature_names if ep else []) for e, ep in self._endpoints.items()}
+        dirty = []
+        for endpoint_id, df in flatten(wanted, names).items():
+            starts = df["timestamp"].dt.floor(self.window)
+            for start, part in df.groupby(starts, sort=True):
+                self.data.append(endpoint_id, pd.Timestamp(start), part)
+                dirty.append((endpoint_id, pd.Timestamp(start)))
+        return dirty
+
+    async def _dead_letter(self, dead: list[tuple[Record, str]]) -> None:
+        """Push skipped records with their reason; a failure leaves the batch unacked."""
+        if not dead:
+            return
+        for record, reason in dead:
+            logger.warning("monitoring skips record %s: %s", record.offset, reason)
+        letters = [
+            {"offset": r.offset, "group": self.group, "reason": reason, "data": r.data}
+            for r, reason in dead
+        ]
+        stream = get_stream(self.dead_letter_url)
+        try:
+            await stream.push(letters)
+        finally:
+            await stream.close()
 
     # -- 2. score -----------------------------------------------------------------
 

@@ -8,7 +8,9 @@ list of feature values (named by the endpoint's feature names, else ``f0``,
 input row (a record without usable inputs, such as a rejected request, gets
 one row numbered -1 without features, so it still counts as a request), keyed
 by the stream offset and the row's index, so re-reading a record can never
-count it twice.
+count it twice. :func:`problem` says why a record cannot be monitored (the job
+dead-letters those); feature values are numbers, and a rejected request
+(``error`` set) whose inputs are not numbers keeps no rows.
 
 >>> rec = {"endpoint_id": "ep", "request_id": "r1", "timestamp": "2026-01-01T10:00:00Z",
 ...        "inputs": [[1.0, 2.0], [3.0, 4.0]], "outputs": [0, 1], "latency_ms": 3.5}
@@ -45,6 +47,58 @@ META_COLUMNS = [
 ]
 
 
+_NUMBER = (int, float)
+
+
+def _values(row: Any) -> Iterable[Any]:
+    if isinstance(row, Mapping):
+        return row.values()
+    return row if isinstance(row, list | tuple) else [row]
+
+
+def _numeric(row: Any) -> bool:
+    return all(v is None or isinstance(v, _NUMBER) for v in _values(row))
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, dict):
+        return "an object"
+    return "a string" if isinstance(value, str) else f"a {type(value).__name__}"
+
+
+def problem(record: Mapping[str, Any]) -> str | None:
+    """Why ``record`` cannot be monitored, or None.
+
+    >>> problem({"endpoint_id": "ep", "inputs": [[1, 2.5]], "outputs": [0]}) is None
+    True
+    >>> problem({"endpoint_id": "ep", "inputs": [[1, 2]], "outputs": {"y": 1}})
+    "'outputs' is an object, not a list"
+    >>> problem({"endpoint_id": "ep", "inputs": [["a", 2]]})
+    "feature value 'a' is not a number"
+    """
+    endpoint = record.get("endpoint_id")
+    if not isinstance(endpoint, str) or not endpoint:
+        return f"'endpoint_id' is {_kind(endpoint)}, not a non-empty string"
+    for name in ("inputs", "outputs"):
+        value = record.get(name)
+        if value is not None and not isinstance(value, list):
+            return f"{name!r} is {_kind(value)}, not a list"
+    if record.get("error") is None:
+        for row in record.get("inputs") or []:
+            for value in _values(row):
+                if value is not None and not isinstance(value, _NUMBER):
+                    return f"feature value {str(value)[:40]!r} is not a number"
+    return None
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else value if isinstance(value, str) else str(value)
+
+
+def _feature(value: Any) -> Any:
+    return float(value) if isinstance(value, bool) else _scalar(value)
+
+
 def _scalar(value: Any) -> Any:
     if value is None or isinstance(value, str | int | float | bool):
         return value
@@ -53,12 +107,12 @@ def _scalar(value: Any) -> Any:
 
 def _row_features(row: Any, names: Sequence[str]) -> dict[str, Any]:
     if isinstance(row, Mapping):
-        return {str(k): _scalar(v) for k, v in row.items()}
+        return {str(k): _feature(v) for k, v in row.items()}
     if isinstance(row, list | tuple):
         if len(names) == len(row):
-            return {name: _scalar(v) for name, v in zip(names, row, strict=True)}
-        return {f"f{i}": _scalar(v) for i, v in enumerate(row)}
-    return {"f0": _scalar(row)}
+            return {name: _feature(v) for name, v in zip(names, row, strict=True)}
+        return {f"f{i}": _feature(v) for i, v in enumerate(row)}
+    return {"f0": _feature(row)}
 
 
 def flatten(
@@ -73,8 +127,10 @@ def flatten(
             logger.warning("skipping a record without endpoint_id at offset %s", offset)
             continue
         inputs = record.get("inputs")
-        outputs = record.get("outputs") or []
-        if not isinstance(inputs, list) or not inputs:
+        outputs = record.get("outputs")
+        outputs = outputs if isinstance(outputs, list) else []
+        rejected = record.get("error") is not None and not all(map(_numeric, inputs or []))
+        if not isinstance(inputs, list) or not inputs or rejected:
             inputs = [None]  # no usable rows (e.g. a rejected request): keep it as row -1
         names = feature_names.get(endpoint, ())
         for index, row in enumerate(inputs):
@@ -84,13 +140,13 @@ def flatten(
                 "_offset": str(offset),
                 "_row": index,
                 "endpoint_id": endpoint,
-                "function": record.get("function"),
-                "model_name": record.get("model_name"),
-                "model_version": record.get("model_version"),
-                "request_id": record.get("request_id"),
-                "timestamp": record.get("timestamp"),
+                "function": _text(record.get("function")),
+                "model_name": _text(record.get("model_name")),
+                "model_version": _text(record.get("model_version")),
+                "request_id": _text(record.get("request_id")),
+                "timestamp": _text(record.get("timestamp")),
                 "latency_ms": record.get("latency_ms"),
-                "error": record.get("error"),
+                "error": _text(record.get("error")),
                 "output": _scalar(outputs[index]) if 0 <= index < len(outputs) else None,
             }
             if row is not None:
@@ -109,6 +165,10 @@ def flatten(
             stamps = stamps.fillna(pd.Timestamp.now(tz="UTC"))
         df["timestamp"] = stamps
         df["latency_ms"] = pd.to_numeric(df["latency_ms"], errors="coerce")
+        for column in df.select_dtypes(include="object").columns:
+            kinds = {isinstance(v, _NUMBER) for v in df[column] if v is not None}
+            if len(kinds) > 1:  # numbers and text: one Parquet column holds one type
+                df[column] = [_text(v) for v in df[column]]
         frames[endpoint] = df
     return frames
 

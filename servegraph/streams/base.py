@@ -15,10 +15,16 @@ from typing import Any, Protocol, runtime_checkable
 
 @dataclass(frozen=True)
 class Record:
-    """One record read from a stream: its offset (backend-specific, ordered) and data."""
+    """One record read from a stream: its offset (backend-specific, ordered) and data.
+
+    An entry this library did not write (not JSON, not a JSON object, a Redis
+    entry without a ``data`` field) is still delivered, so it can be acked:
+    ``malformed`` says what is wrong and ``data`` is ``{"raw": <its text>}``.
+    """
 
     offset: str
     data: dict[str, Any]
+    malformed: str | None = None
 
 
 @runtime_checkable

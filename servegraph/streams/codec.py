@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from servegraph.errors import StreamError
+from servegraph.streams.base import Record
 
 _OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 
@@ -35,3 +36,28 @@ def decode(data: bytes | str) -> Any:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise StreamError(f"a stream record is not valid JSON: {exc}") from exc
+
+
+def _text(data: bytes | str) -> str:
+    return data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+
+
+def to_record(offset: str, data: bytes | str | None) -> Record:
+    """A read entry as a :class:`Record`; a foreign entry is marked ``malformed``, never raised.
+
+    >>> to_record("3", b'{"x": 1}')
+    Record(offset='3', data={'x': 1}, malformed=None)
+    >>> to_record("4", b"[1]").malformed
+    'not a JSON object: a list'
+    """
+    if data is None:
+        return Record(offset, {"raw": None}, "an entry without a 'data' field")
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        return Record(offset, {"raw": _text(data)[:10_000]}, f"not valid JSON: {exc}")
+    if not isinstance(value, dict):
+        kind = type(value).__name__.replace("str", "string").replace("NoneType", "null")
+        article = "an" if kind[0] in "aeiou" else "a"
+        return Record(offset, {"raw": _text(data)[:10_000]}, f"not a JSON object: {article} {kind}")
+    return Record(offset, value)

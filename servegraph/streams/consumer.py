@@ -4,9 +4,11 @@
 the records of a batch concurrently (at most ``concurrency`` at a time),
 retries a failing record up to ``max_attempts`` times, then sends it to the
 ``dead_letter`` stream (``{"offset", "data", "error", "attempts"}``) instead
-of blocking the stream forever. A batch is acked once every record in it has
-succeeded or been dead-lettered, so a crash re-delivers the unfinished batch
-(at-least-once), and acks stay in order (what Kafka's cumulative commits need).
+of blocking the stream forever; an entry that is not a record (see
+``Record.malformed``) goes there at once, without reaching the handler. A
+batch is acked once every record in it has succeeded or been dead-lettered, so
+a crash re-delivers the unfinished batch (at-least-once), and acks stay in
+order (what Kafka's cumulative commits need).
 This is how a serving graph is driven from a stream (``servegraph serve
 --source URL``): the handler runs the graph on the record.
 
@@ -108,6 +110,9 @@ class StreamConsumer:
         self.stats.batches += 1
 
     async def _one(self, record: Record) -> None:
+        if record.malformed is not None:
+            await self._dead_letter(record, f"malformed entry: {record.malformed}", 0)
+            return
         error: BaseException | None = None
         for _ in range(self.max_attempts):
             async with self._slots:
@@ -121,12 +126,17 @@ class StreamConsumer:
             return
         message = f"{type(error).__name__}: {error}"
         logger.warning("record %s failed %d times: %s", record.offset, self.max_attempts, message)
+        await self._dead_letter(record, message, self.max_attempts)
+
+    async def _dead_letter(self, record: Record, message: str, attempts: int) -> None:
+        if record.malformed is not None:
+            logger.warning("stream entry %s skipped: %s", record.offset, message)
         if self.dead_letter is not None:
             letter = {
                 "offset": record.offset,
                 "data": record.data,
                 "error": message,
-                "attempts": self.max_attempts,
+                "attempts": attempts,
             }
             try:
                 await self.dead_letter.push([letter])

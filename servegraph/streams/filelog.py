@@ -39,7 +39,7 @@ from urllib.parse import unquote, urlsplit
 
 from servegraph.errors import ConfigError, StreamError
 from servegraph.streams.base import Record
-from servegraph.streams.codec import decode, encode
+from servegraph.streams.codec import encode, to_record
 
 _SEGMENT_WIDTH = 20
 
@@ -287,7 +287,7 @@ class FileLogStream:
             for j, line in enumerate(seg.read(first, last)):
                 offset = base + first + j
                 if offset not in state.acked:
-                    out.append(Record(str(offset), decode(line)))
+                    out.append(to_record(str(offset), line))
             state.cursor = base + last
             if len(out) >= count:
                 break

@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from servegraph.errors import ConfigError, StreamError, StreamUnavailableError
 from servegraph.streams.base import Record
+from servegraph.streams.codec import to_record
 
 DEFAULT_PORT = 9092
 _OFFSET_RESETS = ("earliest", "latest")
@@ -163,7 +164,7 @@ class KafkaStream:
                 self._consumers[group] = kafka_consumer
             batches = await kafka_consumer.getmany(timeout_ms=block_ms, max_records=count)
         return [
-            Record(f"{msg.partition}:{msg.offset}", json.loads(msg.value))
+            to_record(f"{msg.partition}:{msg.offset}", msg.value)
             for messages in batches.values()
             for msg in messages
         ]

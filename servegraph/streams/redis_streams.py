@@ -31,7 +31,7 @@ from redis import exceptions as redis_errors
 
 from servegraph.errors import ConfigError, StreamError, StreamUnavailableError
 from servegraph.streams.base import Record
-from servegraph.streams.codec import decode, encode
+from servegraph.streams.codec import encode, to_record
 
 _FIELD = b"data"
 
@@ -145,7 +145,7 @@ class RedisStream:
         for entry_id, fields in entries:
             if entry_id is None or not fields:
                 continue  # trimmed away while pending
-            out.append(Record(_decode(entry_id), decode(fields[_FIELD])))
+            out.append(to_record(_decode(entry_id), fields.get(_FIELD)))
         return out
 
     async def read(

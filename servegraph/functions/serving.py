@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from servegraph.errors import DeployError, GraphError
+from servegraph.functions.serving_options import ServingOptions
 from servegraph.graph import FlowStep, RootFlowStep, RouterStep
 from servegraph.graph.serialize import graph_from_dict
 from servegraph.serving.mock import MockServer, create_mock_server
@@ -41,9 +42,11 @@ class ServingSpec:
     tracking: dict[str, Any] | None = None
     load_mode: str = "sync"
     verbose: bool = False
+    http: dict[str, Any] = field(default_factory=dict)
+    resources: dict[str, Any] = field(default_factory=dict)
 
 
-class ServingFunction:
+class ServingFunction(ServingOptions):
     """A function of kind ``serving`` (see the module docstring).
 
     Parameters:
@@ -268,6 +271,9 @@ class ServingFunction:
         }
         if self.spec.tracking:
             spec["tracking"] = dict(self.spec.tracking)
+        for key in ("http", "resources"):
+            if getattr(self.spec, key):
+                spec[key] = dict(getattr(self.spec, key))
         return {
             "kind": self.kind,
             "metadata": {"name": self.name, "project": self.project, "tag": self.tag},
@@ -291,6 +297,8 @@ class ServingFunction:
         fn.spec.tracking = spec.get("tracking")
         fn.spec.load_mode = spec.get("load_mode", "sync")
         fn.spec.verbose = bool(spec.get("verbose", False))
+        fn.spec.http = dict(spec.get("http") or {})
+        fn.spec.resources = dict(spec.get("resources") or {})
         return fn
 
     def to_yaml(self, path: str | Path | None = None) -> str:

@@ -78,6 +78,32 @@ def stream_trigger(source: str | Mapping[str, Any], function_name: str) -> dict[
     }
 
 
+def http_trigger(
+    options: Mapping[str, Any], port: int | None = None, workers: int | None = None
+) -> dict[str, Any]:
+    """The Nuclio HTTP trigger from ``fn.with_http`` options (arguments override them)."""
+    http: dict[str, Any] = {
+        "kind": "http",
+        "maxWorkers": workers or options.get("workers") or 4,
+        "attributes": {},
+    }
+    port = port if port is not None else options.get("port")
+    if port is not None:
+        http["attributes"]["port"] = port
+    if options.get("host"):
+        http["attributes"]["ingresses"] = {"0": {"host": options["host"], "paths": ["/"]}}
+    if options.get("worker_timeout"):
+        http["workerAvailabilityTimeoutMilliseconds"] = int(options["worker_timeout"]) * 1000
+    annotations = dict(options.get("annotations") or {})
+    if options.get("gateway_timeout"):
+        timeout = str(options["gateway_timeout"])
+        annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"] = timeout
+        annotations["nginx.ingress.kubernetes.io/proxy-send-timeout"] = timeout
+    if annotations:
+        http["annotations"] = annotations
+    return http
+
+
 def _check_replicas(min_replicas: int | None, max_replicas: int | None) -> None:
     for label, value in (("min_replicas", min_replicas), ("max_replicas", max_replicas)):
         if value is not None and (not isinstance(value, int) or value < 0):
@@ -97,7 +123,7 @@ def build_nuclio_spec(
     serving_spec: Mapping[str, Any] | None = None,
     namespace: str | None = None,
     http_port: int | None = None,
-    http_workers: int = 4,
+    http_workers: int | None = None,
     stream_triggers: Sequence[str | Mapping[str, Any]] = (),
     min_replicas: int | None = None,
     max_replicas: int | None = None,
@@ -150,10 +176,9 @@ def build_nuclio_spec(
         build["baseImage"] = base_image or build.pop("base_image")
     build.pop("base_image", None)
 
-    http: dict[str, Any] = {"kind": "http", "maxWorkers": http_workers, "attributes": {}}
-    if http_port is not None:
-        http["attributes"]["port"] = http_port
-    triggers: dict[str, Any] = {"http": http}
+    triggers: dict[str, Any] = {
+        "http": http_trigger(spec.get("http") or {}, http_port, http_workers)
+    }
     for index, source in enumerate(stream_triggers):
         triggers[f"stream-{index}"] = stream_trigger(source, name)
 

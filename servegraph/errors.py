@@ -23,7 +23,8 @@ Hierarchy::
     │   └── StepTimeoutError           504: a step exceeded its timeout
     ├── DeployError                    exporting or deploying a function (Nuclio)
     ├── StreamError                    stream backends
-    │   └── StreamUnavailableError     the broker cannot be reached
+    │   ├── StreamUnavailableError     the broker cannot be reached
+    │   └── RecordEncodingError        a record cannot be encoded (not an outage)
     ├── StorageError                   run database, data items, artifacts
     │   ├── NotFoundInStoreError       an unknown run / artifact / function / project
     │   └── DataItemError              a data item URL cannot be read or written
@@ -120,6 +121,10 @@ class StreamError(ServegraphError):
 
 class StreamUnavailableError(StreamError):
     """The stream's broker cannot be reached."""
+
+
+class RecordEncodingError(StreamError):
+    """A record cannot be encoded as JSON; no broker was involved."""
 
 
 class StorageError(ServegraphError):

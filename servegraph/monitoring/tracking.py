@@ -7,7 +7,10 @@ as soon as ``batch`` records wait (each push takes all waiting records, up to
 unreachable, records move to a spill file under
 ``$SERVEGRAPH_HOME/tracking/spill`` and are replayed, in order and before
 newer records, once it answers again; records still spilled at shutdown are
-replayed by the next tracker of the same stream. Every record is pushed once
+replayed by the next tracker of the same stream. A record that cannot be
+encoded (a lone surrogate in a request id, say) is repaired, or else written
+alone to ``$SERVEGRAPH_HOME/tracking/dead-letter/<stream>.jsonl``, counted in
+``stats``, and never costs its batch. Every record is pushed once
 in the normal path (a push that reaches the broker but whose reply is lost is
 retried: at-least-once in that corner).
 
@@ -33,15 +36,18 @@ import asyncio
 import contextlib
 import enum
 import hashlib
+import json
 import logging
 import threading
 from collections import deque
+from pathlib import Path
 from typing import Any
 
 from servegraph.config import get_config
-from servegraph.errors import ConfigError, StreamError
+from servegraph.errors import ConfigError, RecordEncodingError, StreamError
 from servegraph.monitoring.spill import SpillFile
 from servegraph.streams import Stream, get_stream, stream_url_for
+from servegraph.streams.codec import encode, repair
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +128,15 @@ class StreamTracker:
         # writes (each file or socket call is a GIL hand-off with the request thread)
         self.max_push = max(self.batch, 1000)
         self.state = TrackerState.NEW
-        self.stats = {"logged": 0, "sampled_out": 0, "pushed": 0, "spilled": 0, "failures": 0}
+        self.stats = {
+            "logged": 0,
+            "sampled_out": 0,
+            "pushed": 0,
+            "spilled": 0,
+            "failures": 0,
+            "repaired": 0,
+            "dead_lettered": 0,
+        }
         self._buffer: deque[dict[str, Any]] = deque()
         self._seen = 0
         self._stream: Stream | None = None
@@ -196,12 +210,62 @@ class StreamTracker:
         else:
             loop.call_soon_threadsafe(wake.set)
 
+    @property
+    def _digest(self) -> str:
+        return hashlib.sha1(self.stream_path.encode()).hexdigest()[:12]
+
+    @property
+    def dead_letter_path(self) -> Path:
+        """Where records that cannot be encoded even after repair are written, one a line."""
+        return get_config().home / "tracking" / "dead-letter" / f"{self._digest}.jsonl"
+
+    def _clean(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The records with each unencodable one repaired or dead-lettered (and counted)."""
+        out = []
+        for record in records:
+            try:
+                encode(record)
+            except RecordEncodingError:
+                try:
+                    fixed = repair(record)
+                    encode(fixed)
+                except (RecordEncodingError, RecursionError) as exc:
+                    self._dead_letter(record, exc)
+                    continue
+                self.stats["repaired"] += 1
+                record = fixed
+            out.append(record)
+        return out
+
+    def _dead_letter(self, record: dict[str, Any], exc: BaseException) -> None:
+        self.stats["dead_lettered"] += 1
+        logger.warning("model-endpoint record dead-lettered (cannot be encoded): %s", exc)
+        line = json.dumps(
+            {
+                k: v if isinstance(v, str | int | float | None) else repr(v)[:1000]
+                for k, v in record.items()
+            }
+            | {"_reason": str(exc)},
+            default=str,
+        )
+        try:
+            self.dead_letter_path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.dead_letter_path, "a", encoding="utf-8") as handle:
+                handle.write(line + "\n")
+        except OSError:
+            logger.exception("model-endpoint dead letter %s not written", self.dead_letter_path)
+
     def _spill_file(self) -> SpillFile:
         if self._spill is None:  # callers hold the mutex (or run before start)
-            digest = hashlib.sha1(self.stream_path.encode()).hexdigest()[:12]
             directory = get_config().home / "tracking" / "spill"
-            self._spill = SpillFile.acquire(directory, digest)
+            self._spill = SpillFile.acquire(directory, self._digest)
         return self._spill
+
+    def _to_spill(self, spill: SpillFile, records: list[dict[str, Any]]) -> int:
+        try:
+            return spill.append(records)
+        except RecordEncodingError:
+            return spill.append(self._clean(records))
 
     def _spill_buffer(self) -> None:
         """Move the buffer (and a buffer chunk in flight, which is older) to disk."""
@@ -209,9 +273,10 @@ class StreamTracker:
             spill = self._spill_file()
             records = [self._buffer.popleft() for _ in range(len(self._buffer))]
             if self._inflight is not None and self._inflight_spilled is None:
-                size = spill.append(self._inflight)
+                self._inflight = self._clean(self._inflight)
+                size = self._to_spill(spill, self._inflight)
                 self._inflight_spilled = (size, len(self._inflight))
-            spill.append(records)
+            self._to_spill(spill, records)
             self.stats["spilled"] += len(records)
 
     # -- lifecycle ----------------------------------------------------------------
@@ -264,7 +329,11 @@ class StreamTracker:
     async def _push(self, records: list[dict[str, Any]]) -> bool:
         assert self._stream is not None
         try:
-            await self._stream.push(records)
+            try:
+                await self._stream.push(records)
+            except RecordEncodingError:  # not an outage: fix or drop the culprits alone
+                records = self._clean(records)
+                await self._stream.push(records)
         except StreamError as exc:
             self.stats["failures"] += 1
             if not self._down:
@@ -309,7 +378,7 @@ class StreamTracker:
                     spill.advance(*spilled)
                 return True
             if spilled is None:
-                spill.append(chunk)
+                self._to_spill(spill, chunk)
                 self.stats["spilled"] += len(chunk)
             self._spill_buffer()
             return False

@@ -12,11 +12,12 @@ b'{"x":[1,2.5],"t":"a"}'
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
 
-from servegraph.errors import StreamError
+from servegraph.errors import RecordEncodingError, StreamError
 from servegraph.streams.base import Record
 
 _OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
@@ -27,7 +28,32 @@ def encode(record: Any) -> bytes:
     try:
         return orjson.dumps(record, default=str, option=_OPTIONS)
     except (TypeError, ValueError) as exc:
-        raise StreamError(f"a record must be JSON-serialisable: {exc}") from exc
+        raise RecordEncodingError(f"a record must be JSON-serialisable: {exc}") from exc
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_INT_RANGE = range(-(2**63), 2**64)
+
+
+def repair(value: Any) -> Any:
+    """``value`` with what JSON cannot hold replaced: lone surrogates (from a bad
+    ``\\ud800`` escape or undecodable header bytes) become U+FFFD, integers
+    beyond 64 bits become text.
+
+    >>> repair({"id": "a" + chr(0xDCFF), "n": [2**70]})
+    {'id': 'a\ufffd', 'n': ['1180591620717411303424']}
+    """
+    if isinstance(value, str):
+        return _SURROGATES.sub("\ufffd", value)
+    if isinstance(value, bool | float) or value is None:
+        return value
+    if isinstance(value, int):
+        return value if value in _INT_RANGE else str(value)
+    if isinstance(value, dict):
+        return {repair(k) if isinstance(k, str) else k: repair(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [repair(v) for v in value]
+    return value
 
 
 def decode(data: bytes | str) -> Any:

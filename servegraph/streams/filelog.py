@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from servegraph.errors import ConfigError, StreamError
+from servegraph.errors import ConfigError, RecordEncodingError, StreamError
 from servegraph.streams.base import Record
 from servegraph.streams.codec import encode, to_record
 
@@ -181,8 +181,8 @@ class FileLogStream:
             return []
         try:
             lines = [encode(r) + b"\n" for r in records]
-        except StreamError as exc:
-            raise StreamError(f"records pushed to {self.url}: {exc}") from exc
+        except RecordEncodingError as exc:
+            raise RecordEncodingError(f"records pushed to {self.url}: {exc}") from exc
         try:
             with _locked(self.path / "writer.lock"):
                 return self._append(lines)

@@ -17,7 +17,6 @@ URL query options: ``acks`` (``all``, ``1``, ``0``), ``auto_offset_reset``,
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -25,7 +24,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from servegraph.errors import ConfigError, StreamError, StreamUnavailableError
 from servegraph.streams.base import Record
-from servegraph.streams.codec import to_record
+from servegraph.streams.codec import encode, to_record
 
 DEFAULT_PORT = 9092
 _OFFSET_RESETS = ("earliest", "latest")
@@ -133,15 +132,13 @@ class KafkaStream:
         """Send the records and wait for the broker; return ``partition:offset`` ids."""
         from aiokafka import AIOKafkaProducer
 
+        payloads = [encode(r) for r in records]  # a bad record fails before anything is sent
         with _translated(self.url, "push"):
             if self._producer is None:
                 producer = AIOKafkaProducer(**self.producer_config())
                 await _started(producer)
                 self._producer = producer
-            futures = [
-                await self._producer.send(self.topic, json.dumps(r, default=str).encode())
-                for r in records
-            ]
+            futures = [await self._producer.send(self.topic, payload) for payload in payloads]
             offsets = []
             for future in futures:
                 meta = await future

@@ -29,7 +29,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import redis.asyncio as aioredis
 from redis import exceptions as redis_errors
 
-from servegraph.errors import ConfigError, StreamError, StreamUnavailableError
+from servegraph.errors import ConfigError, RecordEncodingError, StreamError, StreamUnavailableError
 from servegraph.streams.base import Record
 from servegraph.streams.codec import encode, to_record
 
@@ -120,8 +120,8 @@ class RedisStream:
             return []
         try:
             payloads = [encode(r) for r in records]
-        except StreamError as exc:
-            raise StreamError(f"records pushed to {self.url}: {exc}") from exc
+        except RecordEncodingError as exc:
+            raise RecordEncodingError(f"records pushed to {self.url}: {exc}") from exc
         with _translated(self.url, "push"):
             async with self._client.pipeline(transaction=True) as pipe:
                 for payload in payloads:

@@ -14,7 +14,8 @@ Hierarchy::
     ├── GraphError                     builder misuse, validation, class resolution
     ├── ServingError                   while serving an event
     │   ├── BadRequestError            400: malformed body, wrong shape/datatype
-    │   │   └── PayloadTooLargeError   400: body over the size limit
+    │   │   ├── PayloadTooLargeError   400: body over the size limit
+    │   │   └── UnsupportedMediaTypeError  415: a body of a content type the graph cannot use
     │   ├── NotFoundError              404: unknown model, version, route or path
     │   ├── MethodNotAllowedError      405
     │   ├── StepError                  500: a step raised; names the step
@@ -69,6 +70,12 @@ class BadRequestError(ServingError):
 
 class PayloadTooLargeError(BadRequestError):
     """The request body is larger than the configured limit."""
+
+
+class UnsupportedMediaTypeError(BadRequestError):
+    """415: the body's content type is not one the graph can use; names the type."""
+
+    status_code = 415
 
 
 class NotFoundError(ServingError):

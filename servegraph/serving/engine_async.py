@@ -151,5 +151,8 @@ async def _call(node: Node, event: Event) -> Event:
 async def _handle(node: Node, event: Event, exc: BaseException) -> Event:
     handler = node.on_error
     if handler is None:
-        raise as_request_error(node, exc) from exc
+        error = as_request_error(node, exc)
+        if error is exc:
+            raise error  # our own error keeps its own cause
+        raise error from exc
     return await run_async(handler, mark(event, node, exc))

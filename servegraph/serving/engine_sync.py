@@ -144,5 +144,8 @@ class _Walk:
 def _handle(node: Node, event: Event, exc: BaseException) -> Event:
     handler = node.on_error
     if handler is None:
-        raise as_request_error(node, exc) from exc
+        error = as_request_error(node, exc)
+        if error is exc:
+            raise error  # our own error keeps its own cause
+        raise error from exc
     return run_sync(handler, mark(event, node, exc))

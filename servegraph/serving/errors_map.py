@@ -25,7 +25,15 @@ def as_request_error(node: Node, exc: BaseException) -> ServegraphError:
 
 
 def mark(event: Event, node: Node, exc: BaseException) -> Event:
-    """Set ``error`` and ``origin_state`` on the event handed to an error handler."""
-    event.error = str(as_request_error(node, exc)) if node.timeout is not None else str(exc)
+    """Set ``error`` (the exception object) and ``origin_state`` on the event for a handler.
+
+    A step's timeout becomes a StepTimeoutError naming the step (caused by the
+    TimeoutError); any other exception is handed over as raised.
+    """
+    error = exc
+    if node.timeout is not None and isinstance(exc, TimeoutError):
+        error = as_request_error(node, exc)
+        error.__cause__ = exc
+    event.error = error
     event.origin_state = node.name
     return event

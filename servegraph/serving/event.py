@@ -65,7 +65,7 @@ class Event:
         self.key = key
         self.time = time
         self.trigger = trigger
-        self.error: str | None = None
+        self.error: BaseException | None = None
         self.origin_state: str | None = None
 
     @property

@@ -18,17 +18,15 @@ import inspect
 from collections.abc import Mapping
 from typing import Any
 
-from servegraph.errors import GraphError, NotReadyError, StepError
+from servegraph.errors import BadRequestError, GraphError, NotReadyError, StepError
 from servegraph.graph.validate import validate_step
+from servegraph.serving.body import decode_event_body, raw_body_type, unsupported_body
 from servegraph.serving.context import GraphContext
 from servegraph.serving.engine_async import run_async as _engine_async
 from servegraph.serving.engine_sync import run_sync as _engine_sync
 from servegraph.serving.event import Event, Response
 from servegraph.serving.plan import Plan, compile_graph
 from servegraph.serving.sync_bridge import run_coroutine
-from servegraph.serving.v2_protocol import BINARY_HEADER, decode_body
-
-JSON_TYPES = ("application/json", "text/json")
 
 
 class ServerState(enum.Enum):
@@ -184,10 +182,19 @@ class GraphServer:
         if prepared is not None:
             return prepared
         assert self.plan is not None
-        if self._async or self._timed:
-            result = await _engine_async(self.plan, event)
-        else:
-            result = _engine_sync(self.plan, event)
+        raw_type = raw_body_type(event)
+        try:
+            if self._async or self._timed:
+                result = await _engine_async(self.plan, event)
+            else:
+                result = _engine_sync(self.plan, event)
+        except (StepError, BadRequestError) as exc:
+            if raw_type is None:
+                raise
+            error = unsupported_body(raw_type, exc)
+            if error is exc:
+                raise
+            raise error from exc
         return _response(result)
 
     def run(self, event: Event) -> Response:
@@ -200,7 +207,16 @@ class GraphServer:
         if prepared is not None:
             return prepared
         assert self.plan is not None
-        return _response(_engine_sync(self.plan, event))
+        raw_type = raw_body_type(event)
+        try:
+            return _response(_engine_sync(self.plan, event))
+        except (StepError, BadRequestError) as exc:
+            if raw_type is None:
+                raise
+            error = unsupported_body(raw_type, exc)
+            if error is exc:
+                raise
+            raise error from exc
 
     def _prepare(self, event: Event) -> Response | None:
         body = event.body
@@ -208,11 +224,7 @@ class GraphServer:
             if event.method == "GET" and event.path in ("/", ""):
                 return Response(self.health(), content_type="application/json")
         elif type(body) is bytes or type(body) is str:
-            if (
-                event.content_type in JSON_TYPES
-                or (event.content_type is None and body[:1] in ("{", "[", b"{", b"["))
-            ) and BINARY_HEADER not in event.headers:  # binary tensors: V2ModelServer decodes
-                event.body = decode_body(body)
+            decode_event_body(event)
         if self.verbose:
             self.context.logger.info("event %s %s %s", event.id, event.method, event.path)
         return None

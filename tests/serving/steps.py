@@ -100,7 +100,13 @@ class Gated:
 
 
 def catcher(event: Event) -> Event:
-    event.body = {"error": event.error, "origin": event.origin_state}
+    event.body = {"error": str(event.error), "origin": event.origin_state}
+    return event
+
+
+def typed_catcher(event: Event) -> Event:
+    error = event.error
+    event.body = {"value_error": isinstance(error, ValueError), "type": type(error).__name__}
     return event
 
 

@@ -136,6 +136,12 @@ def test_step_error_handler_gets_error_and_origin(engine: str) -> None:
     assert body == {"error": "boom on 2", "origin": "exploder"}
 
 
+def test_error_handler_gets_the_exception_object(engine: str) -> None:
+    graph = RootFlowStep()
+    graph.to(steps.Boom, name="exploder").error_handler("catcher", handler=steps.typed_catcher)
+    assert serve(graph, engine).test(body=1) == {"value_error": True, "type": "ValueError"}
+
+
 def test_graph_error_handler_catches_any_step(engine: str) -> None:
     graph = RootFlowStep()
     graph.to(Inc, name="inc").to(steps.Boom, name="exploder").respond()

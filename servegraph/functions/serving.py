@@ -44,6 +44,7 @@ class ServingSpec:
     verbose: bool = False
     http: dict[str, Any] = field(default_factory=dict)
     resources: dict[str, Any] = field(default_factory=dict)
+    triggers: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class ServingFunction(ServingOptions):
@@ -232,6 +233,20 @@ class ServingFunction(ServingOptions):
             "stream_args": dict(stream_args) if stream_args else None,
         }
 
+    def add_trigger(self, name: str, spec: Any) -> ServingFunction:
+        """Add a Nuclio trigger: a trigger dict, an object with ``to_dict()``, or a stream URL.
+
+        A stream URL (``kafka://broker:9092/topic``) becomes the trigger that reads
+        what ``servegraph serve SPEC --source URL`` reads (same topic and group)::
+
+            fn.add_trigger("requests", "kafka://broker:9092/requests")
+            fn.add_trigger("nightly", {"kind": "cron", "attributes": {"schedule": "0 2 * * *"}})
+        """
+        from servegraph.serving.nuclio_spec import trigger_section
+
+        self.spec.triggers[name] = trigger_section(name, spec, self.name)
+        return self
+
     def set_env(self, name: str, value: str) -> ServingFunction:
         """Set an environment variable of the deployed function."""
         self.spec.env[name] = str(value)
@@ -274,6 +289,8 @@ class ServingFunction(ServingOptions):
         for key in ("http", "resources"):
             if getattr(self.spec, key):
                 spec[key] = dict(getattr(self.spec, key))
+        if self.spec.triggers:
+            spec["triggers"] = {name: dict(t) for name, t in self.spec.triggers.items()}
         return {
             "kind": self.kind,
             "metadata": {"name": self.name, "project": self.project, "tag": self.tag},
@@ -295,6 +312,7 @@ class ServingFunction(ServingOptions):
         if spec.get("graph"):
             fn.spec.graph = graph_from_dict(spec["graph"])
         fn.spec.tracking = spec.get("tracking")
+        fn.spec.triggers = {name: dict(t) for name, t in (spec.get("triggers") or {}).items()}
         fn.spec.load_mode = spec.get("load_mode", "sync")
         fn.spec.verbose = bool(spec.get("verbose", False))
         fn.spec.http = dict(spec.get("http") or {})

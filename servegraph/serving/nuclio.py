@@ -6,20 +6,31 @@ environment variable ``SERVING_SPEC_ENV``. MLRun-style code calls
 ``nuclio_init_hook(context, globals(), "serving")``, which installs the handler
 as ``context.mlrun_handler``.
 
+The contract matches ``servegraph serve``: ``GET /`` (health),
+``/v2/health/live``, ``/v2/health/ready`` and ``/v2`` answer the same bodies;
+the platform's termination callback runs the graph's close hooks (batchers
+drained, tracking flushed to its stream) and its drain callback (a stream
+rebalance) flushes tracking; events whose strings Nuclio left undecoded
+(``NUCLIO_PYTHON_DECODE_EVENT_STRINGS=false``) are decoded here.
+
     # function.yaml: handler: servegraph.serving.nuclio:handler
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
-from servegraph.errors import ConfigError, DeployError, ServegraphError
+from servegraph import __version__
+from servegraph.errors import ConfigError, DeployError, NotReadyError, ServegraphError
 from servegraph.serving.context import GraphContext
 from servegraph.serving.event import Event, Response
-from servegraph.serving.server import GraphServer
+from servegraph.serving.http.routes import EXTENSIONS, SERVER_NAME
+from servegraph.serving.server import GraphServer, ServerState
+from servegraph.serving.sync_bridge import run_coroutine
 
 SPEC_ENV = "SERVING_SPEC_ENV"
 KINDS = ("serving", "serving_v2")
@@ -45,7 +56,49 @@ def init_context(context: Any, namespace: Mapping[str, Any] | None = None) -> No
     graph_context = GraphContext(server=server)
     server.init_states(graph_context, namespace)
     context.user_data.server = server
+    context.user_data.server_loop = None  # the loop handler_async first ran on
     context.mlrun_handler = handler
+    set_callbacks(context, server)
+
+
+def set_callbacks(context: Any, server: GraphServer) -> None:
+    """Register the platform's termination and drain callbacks (when the platform has them).
+
+    Termination runs ``server.close()`` (every close hook: batchers drained,
+    tracking flushed); drain flushes tracking and keeps serving. Both are
+    coroutine functions, as Nuclio's wrapper awaits them.
+    """
+    platform: Any = getattr(context, "platform", None)
+
+    async def terminate() -> None:
+        context.logger.info("termination: closing the graph")
+        await _run_where_started(context, server.close)
+
+    async def drain() -> None:
+        context.logger.info("drain: flushing model tracking")
+        await _run_where_started(context, lambda: _flush_tracking(server))
+
+    if callable(getattr(platform, "set_termination_callback", None)):
+        platform.set_termination_callback(terminate)
+    if callable(getattr(platform, "set_drain_callback", None)):
+        platform.set_drain_callback(drain)
+
+
+async def _flush_tracking(server: GraphServer) -> None:
+    flush = getattr(server.context.tracker, "flush", None)
+    if flush is not None:
+        await flush()
+
+
+async def _run_where_started(context: Any, make: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run ``make()`` on the loop the server's tasks live on (Nuclio's, or the sync bridge)."""
+    loop = getattr(context.user_data, "server_loop", None)
+    if loop is None:  # the sync handler: the tracker runs on the sync bridge's loop
+        await asyncio.to_thread(run_coroutine, make())
+    elif loop is asyncio.get_running_loop():
+        await make()
+    else:
+        await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(make(), loop))
 
 
 def nuclio_init_hook(context: Any, namespace: Mapping[str, Any], kind: str) -> None:
@@ -62,7 +115,10 @@ def handler(context: Any, event: Any) -> Any:
     """Serve one Nuclio event through the graph (sync)."""
     server: GraphServer = context.user_data.server
     try:
-        response = server.run(to_event(event))
+        ours = to_event(event)
+        response = builtin_response(server, ours)
+        if response is None:
+            response = server.run(ours)
     except ServegraphError as exc:
         return _error(context, exc)
     return to_nuclio(context, response)
@@ -71,22 +127,55 @@ def handler(context: Any, event: Any) -> Any:
 async def handler_async(context: Any, event: Any) -> Any:
     """Serve one Nuclio event through the graph (async handler)."""
     server: GraphServer = context.user_data.server
+    if getattr(context.user_data, "server_loop", None) is None:
+        context.user_data.server_loop = asyncio.get_running_loop()
     try:
-        response = await server.run_async(to_event(event))
+        ours = to_event(event)
+        response = builtin_response(server, ours)
+        if response is None:
+            response = await server.run_async(ours)
     except ServegraphError as exc:
         return _error(context, exc)
     return to_nuclio(context, response)
 
 
+def builtin_response(server: GraphServer, event: Event) -> Response | None:
+    """The answer of a health or metadata path (as ``servegraph serve`` gives), else None."""
+    if event.method not in ("GET", "HEAD"):
+        return None
+    if event.path == "/v2/health/live":
+        return Response({"live": True}, content_type="application/json")
+    if event.path == "/v2/health/ready":
+        if server.state is ServerState.CLOSED:
+            raise NotReadyError("server is stopped")
+        loading = server.loading_models()
+        if loading:
+            raise NotReadyError(f"models not ready yet: {loading}")
+        return Response({"ready": True}, content_type="application/json")
+    if event.path == "/v2":
+        body = {"name": SERVER_NAME, "version": __version__, "extensions": EXTENSIONS}
+        return Response(body, content_type="application/json")
+    return None
+
+
+def _text(value: Any) -> Any:
+    return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else value
+
+
 def to_event(event: Any) -> Event:
-    """A servegraph Event from a Nuclio event."""
+    """A servegraph Event from a Nuclio event (byte-string fields decoded)."""
+    body = event.body
+    if body == b"" or body == "":  # Nuclio passes an empty body for a GET
+        body = None
+    headers = {_text(k): _text(v) for k, v in (event.headers or {}).items()}
+    event_id = _text(event.id)
     return Event(
-        body=event.body,
-        content_type=event.content_type or None,
-        headers=dict(event.headers or {}),
-        method=event.method or None,
-        path=event.path or "/",
-        id=str(event.id) if event.id is not None else None,
+        body=body,
+        content_type=_text(event.content_type) or None,
+        headers=headers,
+        method=_text(event.method) or None,
+        path=_text(event.path) or "/",
+        id=str(event_id) if event_id is not None else None,
         trigger=event.trigger,
     )
 

@@ -24,6 +24,7 @@ import yaml
 
 from servegraph import __version__
 from servegraph.errors import DeployError
+from servegraph.serving.stream_source import DEFAULT_CONCURRENCY, DEFAULT_GROUP
 
 SERVING_SPEC_ENV = "SERVING_SPEC_ENV"
 HANDLER = "servegraph.serving.nuclio:handler"
@@ -53,8 +54,22 @@ def serving_spec_of(fn_dict: Mapping[str, Any]) -> dict[str, Any]:
     return serving
 
 
-def stream_trigger(source: str | Mapping[str, Any], function_name: str) -> dict[str, Any]:
-    """Return a Nuclio trigger for a stream URL (``kafka://broker[,broker]/topic``) or dict."""
+def stream_trigger(
+    source: str | Mapping[str, Any],
+    function_name: str = "",
+    *,
+    group: str = DEFAULT_GROUP,
+    concurrency: int = DEFAULT_CONCURRENCY,
+) -> dict[str, Any]:
+    """Return a Nuclio trigger for a stream URL (``kafka://broker[,broker]/topic``) or dict.
+
+    The trigger reads what ``servegraph serve SPEC --source URL`` reads: the same
+    topic, as the same consumer group (``servegraph-serving``), ``concurrency``
+    records at once (``--concurrency``), from the earliest unacked record.
+
+    >>> stream_trigger("kafka://b1:9092/events")["attributes"]["consumerGroup"]
+    'servegraph-serving'
+    """
     if isinstance(source, Mapping):
         if "kind" not in source:
             raise DeployError(f"A stream trigger dict needs a 'kind'. Got {dict(source)!r}.")
@@ -62,17 +77,18 @@ def stream_trigger(source: str | Mapping[str, Any], function_name: str) -> dict[
     url = urlparse(source)
     topic = url.path.strip("/")
     if url.scheme != "kafka" or not url.netloc or not topic:
+        where = f" of function {function_name!r}" if function_name else ""
         raise DeployError(
-            "The 'stream_triggers' parameter of build_nuclio_spec takes kafka://broker/topic "
+            f"The 'stream_triggers' parameter{where} takes kafka://broker/topic "
             f"URLs (Nuclio has no trigger for other streams). Got {source!r} instead."
         )
     return {
         "kind": "kafka-cluster",
-        "maxWorkers": 1,
+        "maxWorkers": concurrency,
         "attributes": {
             "brokers": url.netloc.split(","),
             "topics": [topic],
-            "consumerGroup": f"{function_name}-group",
+            "consumerGroup": group,
             "initialOffset": "earliest",
         },
     }
@@ -102,6 +118,27 @@ def http_trigger(
     if annotations:
         http["annotations"] = annotations
     return http
+
+
+def trigger_section(name: str, spec: Any, function_name: str = "") -> dict[str, Any]:
+    """The Nuclio trigger section of ``fn.add_trigger(name, spec)``.
+
+    ``spec`` is a trigger dict (``{"kind": "cron", "attributes": {...}}``), an
+    object with ``to_dict()`` (nuclio-jupyter's triggers) or a stream URL
+    (see :func:`stream_trigger`).
+    """
+    if not isinstance(name, str) or not name:
+        raise DeployError(
+            f"The 'name' parameter of add_trigger must be a non-empty str. Got {name!r}."
+        )
+    if callable(getattr(spec, "to_dict", None)):
+        spec = spec.to_dict()
+    if not isinstance(spec, str | Mapping):
+        raise DeployError(
+            f"The 'spec' parameter of add_trigger({name!r}) must be a trigger dict or a "
+            f"stream URL. Got {type(spec).__name__} instead."
+        )
+    return stream_trigger(spec, function_name)
 
 
 def _check_replicas(min_replicas: int | None, max_replicas: int | None) -> None:
@@ -181,6 +218,8 @@ def build_nuclio_spec(
     }
     for index, source in enumerate(stream_triggers):
         triggers[f"stream-{index}"] = stream_trigger(source, name)
+    for trigger_name, section in (spec.get("triggers") or {}).items():  # fn.add_trigger
+        triggers[trigger_name] = dict(section)
 
     body: dict[str, Any] = {
         "runtime": RUNTIME,

@@ -233,6 +233,12 @@ class GraphServer:
         """The body of ``GET /``."""
         return {"status": "ok", "name": self.context.name, "version": self.version}
 
+    def loading_models(self) -> list[str]:
+        """Names of the models still loading in the background (``load_mode="async"``)."""
+        if self.plan is None:
+            return []
+        return sorted(o.name for o in self.plan.objects() if getattr(o, "ready", True) is False)
+
     async def _ensure_started(self) -> None:
         if self.state is ServerState.CLOSED:
             raise NotReadyError("the server is closed")

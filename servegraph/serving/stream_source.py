@@ -21,16 +21,19 @@ from servegraph.serving.event import Event
 from servegraph.streams.base import Stream
 from servegraph.streams.consumer import StreamConsumer
 
+DEFAULT_GROUP = "servegraph-serving"  # the consumer group of `serve --source` (and triggers)
+DEFAULT_CONCURRENCY = 8
+
 
 async def consume(
     server: Any,
     stream: Stream,
     *,
     stop: asyncio.Event | None = None,
-    group: str = "servegraph-serving",
+    group: str = DEFAULT_GROUP,
     consumer: str | None = None,
     dead_letter: Stream | None = None,
-    concurrency: int = 8,
+    concurrency: int = DEFAULT_CONCURRENCY,
     max_attempts: int = 3,
     batch: int = 100,
     block_ms: int = 500,

@@ -214,3 +214,41 @@ def test_export_and_deploy_delegate_to_the_nuclio_modules(
     assert fn.deploy(dashboard="http://dash:8070") == "http://fn:8080"
     assert calls == [({"spec": {"fn": "nu"}}, "http://dash:8070")]
     assert fn.status_address == "http://fn:8080"
+
+
+def test_add_trigger_writes_nuclio_trigger_sections(tmp_path: Path) -> None:
+    from servegraph.cli import build_parser
+    from servegraph.serving import stream_source
+
+    fn = sg.new_function("trig", kind="serving")
+    fn.set_topology("router").add_route("m", class_name="tests.serving.steps.Sum")
+    fn.add_trigger("requests", "kafka://b1:9092/requests")
+    fn.add_trigger("nightly", {"kind": "cron", "attributes": {"interval": "1h"}})
+    path = fn.export(tmp_path / "fn.yaml")
+    triggers = yaml.safe_load(Path(path).read_text())["spec"]["triggers"]
+    assert set(triggers) == {"http", "requests", "nightly"}
+    assert triggers["nightly"] == {"kind": "cron", "attributes": {"interval": "1h"}}
+    # the section reads what `servegraph serve SPEC --source URL` reads
+    args = build_parser().parse_args(["serve", path, "--source", "kafka://b1:9092/requests"])
+    kafka = triggers["requests"]
+    assert kafka["kind"] == "kafka-cluster" and kafka["maxWorkers"] == args.concurrency
+    assert kafka["attributes"]["brokers"] == ["b1:9092"]
+    assert kafka["attributes"]["topics"] == ["requests"]
+    assert kafka["attributes"]["consumerGroup"] == stream_source.DEFAULT_GROUP
+    again = ServingFunction.from_dict(fn.to_dict())
+    assert again.spec.triggers == fn.spec.triggers  # the round trip keeps them
+
+
+@pytest.mark.parametrize(
+    ("name", "spec", "match"),
+    [
+        ("", {"kind": "cron"}, "'name' parameter of add_trigger"),
+        ("t", 42, "'spec' parameter of add_trigger"),
+        ("t", {"attributes": {}}, "'kind'"),
+        ("t", "redis://localhost:6379/s", "kafka://"),
+    ],
+)
+def test_add_trigger_rejects_bad_specs(name: str, spec: Any, match: str) -> None:
+    fn = sg.new_function("trig", kind="serving")
+    with pytest.raises(DeployError, match=match):
+        fn.add_trigger(name, spec)

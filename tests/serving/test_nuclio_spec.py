@@ -75,11 +75,11 @@ def test_replicas_resources_streams_and_overrides() -> None:
     assert spec["triggers"]["http"]["attributes"] == {"port": 31000}
     assert spec["triggers"]["stream-0"] == {
         "kind": "kafka-cluster",
-        "maxWorkers": 1,
+        "maxWorkers": 8,
         "attributes": {
             "brokers": ["b1:9092", "b2:9092"],
             "topics": ["events"],
-            "consumerGroup": "churn-group",
+            "consumerGroup": "servegraph-serving",
             "initialOffset": "earliest",
         },
     }

@@ -90,11 +90,10 @@ async def ready(request: web.Request) -> web.Response:
     lifecycle = request.app[LIFECYCLE_KEY]
     if not lifecycle.ready:
         raise NotReadyError(f"server is {lifecycle.state.value}")
-    plan = getattr(request.app[SERVER_KEY], "plan", None)
-    if plan is not None:  # models loading in the background (load_mode="async")
-        loading = [o.name for o in plan.objects() if getattr(o, "ready", True) is False]
-        if loading:
-            raise NotReadyError(f"models not ready yet: {sorted(loading)}")
+    loading_models = getattr(request.app[SERVER_KEY], "loading_models", None)
+    loading = loading_models() if loading_models is not None else []
+    if loading:  # models loading in the background (load_mode="async")
+        raise NotReadyError(f"models not ready yet: {loading}")
     return web.json_response({"ready": True})
 
 

@@ -11,6 +11,7 @@ Hierarchy::
 
     ServegraphError                    (status 500)
     ├── ConfigError                    bad configuration value or URL
+    │   └── InvalidNameError           400: a name that could escape its folder or key
     ├── GraphError                     builder misuse, validation, class resolution
     ├── ServingError                   while serving an event
     │   ├── BadRequestError            400: malformed body, wrong shape/datatype
@@ -52,6 +53,12 @@ class ServegraphError(Exception):
 
 class ConfigError(ServegraphError):
     """A configuration value or URL is invalid."""
+
+
+class InvalidNameError(ConfigError):
+    """A project, feature set, stream or artifact name breaks the one naming rule."""
+
+    status_code = 400
 
 
 class GraphError(ServegraphError):

@@ -16,6 +16,7 @@ import pandas as pd
 
 from servegraph.errors import EntityError, FeatureNotFoundError, FeatureStoreError
 from servegraph.graph import RootFlowStep
+from servegraph.names import check_name
 
 from .aggregation import Aggregation
 from .catalog import DEFAULT_PROJECT, DEFAULT_TAG, Catalog, make_uri, parse_uri
@@ -49,11 +50,8 @@ class FeatureSet:
         tag: str = DEFAULT_TAG,
         features: list[Feature] | None = None,
     ) -> None:
-        if not name or not isinstance(name, str) or "/" in name or ":" in name:
-            raise FeatureStoreError(
-                f"The 'name' parameter of FeatureSet must be a non-empty str without '/' or ':'. "
-                f"Got {name!r} instead."
-            )
+        check_name("feature set", name)
+        check_name("project", project)
         if engine not in ENGINES:
             raise FeatureStoreError(
                 f"The 'engine' parameter of FeatureSet must be one of {ENGINES}. "

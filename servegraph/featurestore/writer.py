@@ -19,13 +19,20 @@ from .targets import OfflineTarget, OnlineTarget, WriteReport
 from .targets.base import jsonable
 
 
+def _escaped(value: Any) -> str:
+    return str(jsonable(value)).replace("\\", "\\\\").replace(".", "\\.")
+
+
 def entity_key(values: Sequence[Any]) -> str:
-    """The store key of an entity: its values joined by ``.``.
+    """The store key of an entity: its values, ``\\`` and ``.`` escaped, joined by ``.``,
+    so two different entity tuples never share a key.
 
     >>> entity_key([7, "eu"])
     '7.eu'
+    >>> entity_key(["1.2", "3"]) != entity_key(["1", "2.3"])
+    True
     """
-    return ".".join(str(jsonable(v)) for v in values)
+    return ".".join(map(_escaped, values))
 
 
 def latest_rows(fset: FeatureSet, df: pd.DataFrame) -> dict[str, dict[str, Any]]:

@@ -23,6 +23,7 @@ import pandas as pd
 
 from servegraph.errors import RunError
 from servegraph.featurestore.stats import compute_stats
+from servegraph.names import check_name
 from servegraph.storage.dataitem import get_dataitem
 
 STORE_KIND = {"artifact": "artifacts", "model": "models", "dataset": "datasets"}
@@ -71,8 +72,9 @@ class ArtifactWriter:
         src_path: str = "",
     ) -> dict[str, Any]:
         """Write ``body`` and record the artifact; return its record."""
-        if not key or "/" in key or ":" in key:
-            raise RunError(f"The artifact 'key' must be a name without '/' or ':'. Got {key!r}.")
+        check_name("artifact", key)
+        check_name("artifact file", PurePosixPath(filename).name)
+        filename = PurePosixPath(filename).name
         digest = hashlib.sha256(body).hexdigest()
         target = join_path(output_path, filename)
         get_dataitem(target).put(body)

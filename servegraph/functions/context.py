@@ -30,11 +30,15 @@ from servegraph.functions.artifact_logging import ArtifactLoggingMixin
 from servegraph.functions.runlog import RunLogger
 from servegraph.functions.runspec import STATES, merge_run, new_run, now_str, parse_spec, plain
 from servegraph.functions.secrets import SecretsStore
+from servegraph.names import check_name
 from servegraph.storage.dataitem import DataItem, get_dataitem
 from servegraph.storage.rundb import RunDB, get_run_db
 
 EXEC_CONFIG_ENV = "SERVEGRAPH_EXEC_CONFIG"
 EXEC_SECRETS_ENV = "SERVEGRAPH_EXEC_SECRETS"
+
+# run-spec fields a request to an HTTP function may not set
+_SERVER_CHOSEN = ("output_path", "default_output_path", "artifact_path")
 
 _current: ContextVar[RunContext | None] = ContextVar("servegraph_run_context", default=None)
 
@@ -50,6 +54,8 @@ class RunContext(ArtifactLoggingMixin):
         self._db = db
         self.logger = RunLogger(self.name, self._secrets.mask)
         if not run["spec"].get("output_path"):
+            check_name("project", self.project)
+            check_name("run uid", self.uid)
             path = arts.join_path(get_config().artifact_path, f"{self.project}/{self.uid}")
             if self.iteration:
                 path = arts.join_path(path, str(self.iteration))
@@ -285,6 +291,8 @@ def get_or_create_ctx(
     if event is not None:
         body = parse_spec(getattr(event, "body", event))
         secrets = body.pop("secrets", None)
+        for field in _SERVER_CHOSEN:  # where this server writes is not the caller's choice
+            (body.get("spec") or {}).pop(field, None)
         run_spec: dict[str, Any] | None = body
     elif spec is not None:
         run_spec = parse_spec(spec)

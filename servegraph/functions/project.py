@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from servegraph.errors import NotFoundInStoreError, RunError
+from servegraph.errors import InvalidNameError, NotFoundInStoreError, RunError
 from servegraph.functions.artifacts import store_uri
 from servegraph.functions.base import Function
 from servegraph.functions.factory import code_to_function, import_function, new_function
@@ -31,6 +31,7 @@ from servegraph.functions.workflow import (
     compose,
     execute_workflow,
 )
+from servegraph.names import check_name
 from servegraph.storage.dataitem import get_dataitem
 from servegraph.storage.rundb import RunDB, get_run_db
 
@@ -39,8 +40,9 @@ _NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 
 
 def _check_name(name: str) -> str:
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise RunError(
+    check_name("project", name)  # the one rule; a Project is also a DNS label (Nuclio, k8s)
+    if not _NAME.match(name):
+        raise InvalidNameError(
             "The project 'name' must be lower-case letters, digits and '-' (max 63). "
             f"Got {name!r} instead."
         )

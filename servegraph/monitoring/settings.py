@@ -35,6 +35,7 @@ from servegraph.monitoring.alerts import AlertEngine, AlertRule, notifier_from_s
 from servegraph.monitoring.drift import DriftThresholds
 from servegraph.monitoring.job import MonitoringJob
 from servegraph.monitoring.retrain import FunctionRetrainer, RetrainTrigger
+from servegraph.names import check_name
 
 _KEYS = {"window", "batch_size", "stream_path", "thresholds", "notifiers", "alerts", "retrain"}
 
@@ -77,7 +78,8 @@ class MonitorSettings:
     def load(cls, path: str | Path | None = None, project: str | None = None) -> MonitorSettings:
         """Read ``path``, else the project's settings file if it exists, else defaults."""
         if path is None:
-            default = get_config().home / "monitoring" / f"{project or 'default'}.yaml"
+            name = check_name("project", project or "default")
+            default = get_config().home / "monitoring" / f"{name}.yaml"
             if not default.exists():
                 return cls()
             path = default

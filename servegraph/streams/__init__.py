@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from servegraph.errors import ConfigError
+from servegraph.names import check_name
 from servegraph.streams.base import Record, Stream
 
 __all__ = ["Record", "Stream", "get_stream", "stream_url_for"]
@@ -72,6 +73,7 @@ def stream_url_for(base: str, name: str) -> str:
     >>> stream_url_for("kafka://broker:9092", "endpoints")
     'kafka://broker:9092/endpoints'
     """
+    check_name("stream", name)
     if _scheme(base) == "file":
         return f"{base.rstrip('/')}/{name}"
     parts = urlsplit(base)

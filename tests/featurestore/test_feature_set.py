@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from servegraph.errors import EntityError, FeatureNotFoundError, FeatureStoreError
+from servegraph.errors import EntityError, FeatureNotFoundError, FeatureStoreError, InvalidNameError
 from servegraph.featurestore import (
     Entity,
     FeatureSet,
@@ -31,8 +31,8 @@ def test_default_online_target_follows_config(monkeypatch: pytest.MonkeyPatch) -
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"name": ""}, FeatureStoreError, "'name'"),
-        ({"name": "a/b"}, FeatureStoreError, "'name'"),
+        ({"name": ""}, InvalidNameError, "feature set name"),
+        ({"name": "a/b"}, InvalidNameError, "feature set name"),
         ({"engine": "spark"}, FeatureStoreError, "'spark'"),
         ({"entities": []}, EntityError, "entity"),
     ],

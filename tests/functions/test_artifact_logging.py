@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from servegraph.errors import RunError
+from servegraph.errors import InvalidNameError, RunError
 from servegraph.featurestore.stats import compute_stats
 from servegraph.functions.context import build_context
 from servegraph.storage.dataitem import get_dataitem
@@ -65,5 +65,5 @@ def test_log_artifact_from_local_path_and_bad_keys(tmp_path: Path) -> None:
     assert record["spec"]["target_path"].endswith("plot.html")
     with pytest.raises(RunError, match="neither"):
         ctx.log_artifact("x")
-    with pytest.raises(RunError, match="'a/b'"):
+    with pytest.raises(InvalidNameError, match="'a/b'"):
         ctx.log_artifact("a/b", body="x")

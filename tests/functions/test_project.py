@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from servegraph.errors import RunError
+from servegraph.errors import InvalidNameError, RunError
 from servegraph.functions.factory import new_function
 from servegraph.functions.project import get_or_create_project, load_project, new_project
 from servegraph.storage.dataitem import get_dataitem
@@ -75,7 +75,7 @@ def test_get_or_create_creates_and_load_needs_a_project(tmp_path: Path) -> None:
     assert load_project(str(tmp_path / "elsewhere"), name="fresh").name == "fresh"
     with pytest.raises(RunError, match=r"project\.yaml"):
         load_project(str(tmp_path / "none"))
-    with pytest.raises(RunError, match="'Bad_Name'"):
+    with pytest.raises(InvalidNameError, match="'Bad_Name'"):
         new_project("Bad_Name", str(tmp_path))
 
 

@@ -17,6 +17,7 @@ import pyarrow.dataset as ds
 
 from servegraph.config import get_config
 from servegraph.errors import FeatureStoreError
+from servegraph.names import check_name, under
 
 from .base import OfflineTarget
 
@@ -42,7 +43,12 @@ class ParquetTarget(OfflineTarget):
         return {"kind": self.kind, "path": self.path, "partition": self.partition}
 
     def location(self, fset_key: str) -> Path:
-        return Path(self.path) if self.path else Path(get_config().offline_path) / fset_key
+        """The explicit ``path``, else the set's own folder strictly inside the offline root."""
+        if self.path:
+            return Path(self.path)
+        project, name = fset_key.split("/", 1)
+        root = get_config().offline_path
+        return under(root, check_name("project", project), check_name("feature set", name))
 
     def _levels(self, timestamp_key: str | None) -> list[str]:
         if timestamp_key is None or self.partition is None:

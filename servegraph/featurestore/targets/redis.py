@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 
 import redis
@@ -23,6 +24,16 @@ from servegraph.errors import ConfigError, OnlineStoreError
 from .base import OnlineStore, OnlineTarget, RowKey, WriteReport
 
 DEFAULT_PREFIX = "servegraph:fs:"
+_GLOB = re.compile(r"([\\*?\[\]])")
+
+
+def _glob_escaped(text: str) -> str:
+    """``text`` matched literally by a Redis ``MATCH`` pattern.
+
+    >>> _glob_escaped("p/a*[1]")
+    'p/a\\\\*\\\\[1\\\\]'
+    """
+    return _GLOB.sub(r"\\\1", text)
 
 
 class RedisTarget(OnlineTarget):
@@ -128,7 +139,8 @@ class RedisStore(OnlineStore):
 
     def delete(self, fset_key: str) -> None:
         try:
-            keys = list(self._client.scan_iter(match=f"{self.prefix}{fset_key}:*", count=1000))
+            pattern = f"{_glob_escaped(self.prefix + fset_key)}:*"  # this set's keys only
+            keys = list(self._client.scan_iter(match=pattern, count=1000))
             if keys:
                 self._client.delete(*keys)
         except redis.RedisError as exc:

@@ -54,3 +54,17 @@ def test_unencodable_value_fails_the_batch_not_silently(redis_target: RedisTarge
 def test_bad_url() -> None:
     with pytest.raises(ConfigError, match="redis://"):
         RedisTarget("sqlite:///x")
+
+
+def test_delete_never_globs(redis_target: RedisTarget) -> None:
+    store = redis_target.open()
+    store.write("p/a*", {"1": {"x": 1}})
+    store.write("p/ab", {"1": {"x": 2}})
+    store.write("p/a?", {"1": {"x": 3}})
+    store.delete("p/a*")
+    assert store.read([("p/a*", "1"), ("p/ab", "1"), ("p/a?", "1")], [["x"]] * 3) == [
+        None,
+        {"x": 2},
+        {"x": 3},
+    ]
+    store.close()

@@ -11,8 +11,14 @@ this process. Two comparisons, all in one run:
    (RandomForest, 50 trees) served by servegraph with and without
    ``max_batch_size``, 64 concurrent clients; target >= 5x.
 
+3. workers (``--workers N``, instead of 1 and 2): the same scikit-learn model
+   (RandomForest, 50 trees, no batching: CPU-bound in the server) served by
+   ``servegraph serve fn.yaml --workers 1`` and ``--workers N``; target on a
+   2-core machine: N=2 gives >= 1.6x req/s.
+
     PYTHONPATH=. python bench/http_serving.py            # ~40 s
     PYTHONPATH=. python bench/http_serving.py --quick    # ~15 s
+    PYTHONPATH=. python bench/http_serving.py --workers 2
 
 Server CPU per request (from /proc) is printed too: it holds even when the
 load generator, sharing the machine, caps the request rate.
@@ -26,6 +32,7 @@ import contextlib
 import multiprocessing
 import os
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -99,12 +106,14 @@ def serve_servegraph(model_path: str, max_batch_size: int | None, port: int) -> 
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (Linux /proc), or NaN elsewhere."""
+    """User + system CPU time of a process and its children (Linux /proc), or NaN elsewhere."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     except OSError:
         return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(cpu_seconds(int(child)) for child in children)
 
 
 @dataclass
@@ -209,9 +218,37 @@ class ServerProcess:
         self.process.join(10)
 
 
-def compare(
-    cases: list[ServerProcess], concurrency: int, seconds: float, rounds: int
-) -> list[Result]:
+class CliServer:
+    """``servegraph serve SPEC --workers N`` in a subprocess on a free port."""
+
+    def __init__(self, name: str, spec: str, workers: int) -> None:
+        self.name = name
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.command = [sys.executable, "-m", "servegraph", "serve", spec, "--host", "127.0.0.1",
+                        "--port", str(self.port), "--workers", str(workers)]  # fmt: skip
+        self.process: Any = None
+
+    def __enter__(self) -> CliServer:
+        self.process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.terminate()
+        self.process.wait(30)
+
+
+def export_spec(model_path: str, folder: Path) -> str:
+    """The bench function (an SKLearnModelServer router) exported to ``folder``."""
+    import servegraph
+
+    fn = servegraph.new_function("bench", kind="serving")
+    fn.set_topology("router")
+    fn.add_model("m", class_name="SKLearnModelServer", model_path=model_path)
+    return fn.export(folder / "function.yaml")
+
+
+def compare(cases: list[Any], concurrency: int, seconds: float, rounds: int) -> list[Result]:
     """Load each server in turn, ``rounds`` times; keep each one's best round.
 
     Alternating rounds and keeping the best spreads the noise of a shared
@@ -249,11 +286,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-clients", type=int, default=64, help="clients for comparison 2")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--quick", action="store_true", help="2 s per case, one round")
+    parser.add_argument("--workers", type=int, help="compare serve --workers N with --workers 1")
     args = parser.parse_args(argv)
     seconds, rounds = (2.0, 1) if args.quick else (args.seconds, args.rounds)
     with tempfile.TemporaryDirectory() as folder:
         models = train(Path(folder))
         lr, rf = str(models["lr"]), str(models["rf"])
+        if args.workers:
+            return compare_workers(export_spec(rf, Path(folder)), args, seconds, rounds)
         print(f"1. overhead: LogisticRegression, {args.concurrency} clients, best of {rounds}")
         bare, ours = compare(
             [
@@ -275,6 +315,22 @@ def main(argv: list[str] | None = None) -> int:
     cpu_ratio = bare.cpu_per_request_us / ours.cpu_per_request_us
     print(f"  server CPU per request, bare / servegraph: {cpu_ratio:.2f}x")
     print(f"batching on / off: {on.rps / off.rps:.2f}x req/s (target >= 5x)")
+    return 0
+
+
+def compare_workers(spec: str, args: argparse.Namespace, seconds: float, rounds: int) -> int:
+    """Comparison 3: ``serve --workers 1`` against ``--workers N``, same model and load."""
+    print(f"3. workers: RandomForest(50 trees), {args.concurrency} clients, best of {rounds}, "
+          f"{os.cpu_count()} CPUs")  # fmt: skip
+    one, many = compare(
+        [CliServer("servegraph serve --workers 1", spec, 1),
+         CliServer(f"servegraph serve --workers {args.workers}", spec, args.workers)],
+        args.concurrency, seconds, rounds,
+    )  # fmt: skip
+    print(
+        f"--workers {args.workers} / --workers 1: {many.rps / one.rps:.2f}x req/s "
+        "(target >= 1.6x for 2 workers on 2 cores)"
+    )
     return 0
 
 

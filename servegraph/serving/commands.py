@@ -8,6 +8,10 @@ that file's globals)::
     servegraph serve function.yaml --port 8080
     servegraph serve app.py --host 127.0.0.1 --port 9000
     servegraph serve function.yaml --source redis://localhost:6379/requests
+    servegraph serve function.yaml --port 8080 --workers 4
+
+``--workers N`` runs N worker processes on one port (SO_REUSEPORT); see
+:mod:`servegraph.serving.workers`.
 """
 
 from __future__ import annotations
@@ -48,6 +52,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--max-body-size", type=int, default=16 * 1024 * 1024)
     parser.add_argument("--grace", type=float, default=30.0, help="shutdown grace period (s)")
     parser.add_argument("--access-log", action="store_true")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="worker processes sharing the port (HTTP only)"
+    )
+    parser.add_argument(
+        "--reuse-port", action="store_true", help="bind with SO_REUSEPORT (set for each worker)"
+    )
     return parser
 
 
@@ -148,7 +158,31 @@ async def _serve_stream(
     return 0
 
 
+def _worker_args(args: argparse.Namespace) -> list[str]:
+    """The serve arguments each worker of ``--workers`` gets."""
+    worker = [args.spec, "--max-body-size", str(args.max_body_size), "--grace", str(args.grace)]
+    if args.function:
+        worker += ["--function", args.function]
+    if args.access_log:
+        worker.append("--access-log")
+    return worker
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.workers != 1:
+        if args.workers < 1:
+            raise ConfigError(f"--workers must be a positive int. Got {args.workers}.")
+        if args.source:
+            raise ConfigError("--workers serves HTTP; start one consumer per --source instead.")
+        from servegraph.serving.workers import serve_workers
+
+        return serve_workers(
+            _worker_args(args),
+            workers=args.workers,
+            host=args.host,
+            port=args.port,
+            grace=args.grace,
+        )
     server = load_server(args.spec, args.function)
     if args.source:
         _get_stream(args.source)  # fail early with a clear message
@@ -162,5 +196,6 @@ def run(args: argparse.Namespace) -> int:
         shutdown_timeout=args.grace,
         max_body_size=args.max_body_size,
         access_log=args.access_log,
+        reuse_port=args.reuse_port or None,
     )
     return 0

@@ -166,3 +166,12 @@ class RecordingTracker:
 
     async def close(self) -> None:
         self.closed += 1
+
+
+class Pid:
+    """Answers the id of the process that ran it (which worker served a request)."""
+
+    def do(self, body: Any) -> dict[str, Any]:
+        import os
+
+        return {"pid": os.getpid()}

@@ -13,6 +13,7 @@ graph's close hooks.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -20,7 +21,8 @@ from typing import Any
 from aiohttp import web
 
 from servegraph.errors import ConfigError
-from servegraph.serving.http.metrics import Metrics, instrument_steps
+from servegraph.serving.http.metrics import instrument_steps
+from servegraph.serving.http.metrics_shared import WorkerMetrics, metrics_from_env
 from servegraph.serving.http.middleware import (
     METRICS_KEY,
     MODELS_KEY,
@@ -40,6 +42,7 @@ from servegraph.serving.http.state import (
 logger = logging.getLogger("servegraph.http")
 
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
+METRICS_DUMP_SECONDS = 0.5  # how stale another worker's counters may be in /metrics
 
 
 async def _lifespan(app: web.Application) -> AsyncIterator[None]:
@@ -56,6 +59,27 @@ async def _lifespan(app: web.Application) -> AsyncIterator[None]:
     yield
     lifecycle.state = ServerState.STOPPED
     await app[SERVER_KEY].close()
+
+
+async def _share_metrics(app: web.Application) -> AsyncIterator[None]:
+    """A worker of ``serve --workers``: write its metrics for the others' scrapes."""
+    metrics = app[METRICS_KEY]
+    if not isinstance(metrics, WorkerMetrics):
+        yield
+        return
+
+    async def dump_every(seconds: float) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            await asyncio.to_thread(metrics.dump)
+
+    metrics.dump()
+    task = asyncio.create_task(dump_every(METRICS_DUMP_SECONDS), name="servegraph-metrics-dump")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    metrics.dump()
 
 
 async def _drain(app: web.Application) -> None:
@@ -77,12 +101,13 @@ def create_app(
     app = web.Application(client_max_size=max_body_size, middlewares=[edge_middleware])
     app[SERVER_KEY] = server
     app[LIFECYCLE_KEY] = Lifecycle()
-    app[METRICS_KEY] = metrics = Metrics()
+    app[METRICS_KEY] = metrics = metrics_from_env()
     instrument_steps(getattr(server, "plan", None), metrics)
     app[MODELS_KEY] = model_names(server)
     app[MAX_BODY_KEY] = max_body_size
     add_routes(app)
     app.cleanup_ctx.append(_lifespan)
+    app.cleanup_ctx.append(_share_metrics)
     app.on_shutdown.append(_drain)
     return app
 

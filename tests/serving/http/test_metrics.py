@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client.parser import text_string_to_metric_families
 
 from servegraph.serving.http.metrics import Metrics
@@ -42,3 +44,23 @@ def test_requests_errors_and_latency_buckets() -> None:
 
 def test_an_empty_collector_renders() -> None:
     assert b"servegraph_requests" in Metrics().render()
+
+
+def test_worker_metrics_cover_every_worker_of_the_directory(tmp_path: Any) -> None:
+    from servegraph.serving.http.metrics_shared import WorkerMetrics
+
+    first, second = WorkerMetrics(tmp_path, "0"), WorkerMetrics(tmp_path, "1")
+    first.observe("m", 200, 0.001)
+    first.observe_step("prep", 0.001, failed=True)
+    second.observe("m", 200, 0.002)
+    second.observe("m", 500, 0.003)
+    assert _samples(second)[("servegraph_requests_total", (("model", "m"), ("status", "200")))] == 1
+    first.dump()  # what a worker does every 0.5 s and at shutdown
+    samples = _samples(second)
+    assert samples[("servegraph_requests_total", (("model", "m"), ("status", "200")))] == 2
+    assert samples[("servegraph_errors_total", (("model", "m"), ("status", "500")))] == 1
+    assert samples[("servegraph_request_latency_seconds_count", (("model", "m"),))] == 3
+    assert samples[("servegraph_step_errors_total", (("step", "prep"),))] == 1
+    second.observe("m", 200, 0.002)  # its own counters are live, not its last dump
+    second.dump()
+    assert _samples(first)[("servegraph_requests_total", (("model", "m"), ("status", "200")))] == 3

@@ -1,0 +1,125 @@
+"""``servegraph serve --workers N``: real worker processes on one port."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from prometheus_client.parser import text_string_to_metric_families
+
+import servegraph as sg
+
+ROOT = Path(sg.__file__).resolve().parent.parent
+
+
+def _spec(tmp_path: Path) -> str:
+    fn = sg.new_function("pids", kind="serving")
+    fn.set_topology("flow", engine="sync").to("tests.serving.steps.Pid", name="pid").respond()
+    return fn.export(tmp_path / "function.yaml")
+
+
+def _start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[bytes], Path]:
+    log = tmp_path / "serve.log"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "servegraph", "serve", *args],
+            env=env, stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path,
+        )  # fmt: skip
+    return proc, log
+
+
+def _base_url(proc: subprocess.Popen[bytes], log: Path) -> str:
+    deadline = time.monotonic() + 60
+    while True:
+        found = re.search(r"workers on (http://\S+)", log.read_text())
+        if found:
+            return found.group(1)
+        assert proc.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.1)
+
+
+def _get(url: str, data: bytes | None = None) -> Any:
+    request = urllib.request.Request(url, data=data, method="POST" if data else "GET")
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        return resp.read()
+
+
+def _requests_total(base: str) -> float:
+    text = _get(f"{base}/metrics").decode()
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "servegraph_requests_total"
+    )
+
+
+def test_workers_share_the_port_metrics_cover_all_and_stop_gracefully(tmp_path: Path) -> None:
+    spec = _spec(tmp_path)
+    proc, log = _start(tmp_path, spec, "--workers", "2", "--host", "127.0.0.1",
+                       "--port", "0", "--grace", "5")  # fmt: skip
+    try:
+        base = _base_url(proc, log)
+        answered = 0  # every response except /metrics is counted by some worker
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                _get(f"{base}/v2/health/ready")
+                answered += 1
+                break
+            except (urllib.error.URLError, ConnectionError):
+                assert proc.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+        pids: set[int] = set()
+        for _ in range(200):  # a new connection per request: the kernel spreads them
+            try:
+                body = _get(f"{base}/", b'{"x": 1}')
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.2)  # the second worker may still be binding
+                continue
+            answered += 1
+            pids.add(json.loads(body)["pid"])
+            if len(pids) == 2 and answered >= 20:
+                break
+        assert len(pids) == 2, f"one worker answered everything: {pids}\n{log.read_text()}"
+        assert proc.pid not in pids
+        while _requests_total(base) != answered:  # other workers' counters, up to 0.5 s stale
+            assert time.monotonic() < deadline, (_requests_total(base), answered)
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0, log.read_text()
+        for pid in pids:  # the workers stopped with the supervisor
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                continue
+            raise AssertionError(f"worker {pid} is still running")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_workers_that_fail_to_start_fail_the_command(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("kind: NuclioFunction\nspec: {env: []}\n")
+    proc, log = _start(tmp_path, str(bad), "--workers", "2", "--host", "127.0.0.1", "--port", "0")
+    try:
+        assert proc.wait(timeout=60) == 1, log.read_text()
+        assert "exited with code" in log.read_text() and "SERVING_SPEC_ENV" in log.read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

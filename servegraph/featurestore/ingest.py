@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import hashlib
 import logging
 from typing import Any
 
@@ -285,7 +286,8 @@ async def ingest_stream(
             rows = [await controller.emit(body) for body in batch.to_dict("records")]
             frame = rows_to_frame(fset, rows, batch.columns)
             _check_schema(fset, frame, infer=not fset.features)
-            write_targets(fset, frame, overwrite=False)
+            batch_id = hashlib.sha1("\n".join(r.offset for r in records).encode()).hexdigest()
+            write_targets(fset, frame, overwrite=False, batch_id=batch_id[:16])
             await stream.ack(source.group, [r.offset for r in records])
             total += len(records)
     finally:

@@ -49,15 +49,26 @@ def latest_rows(fset: FeatureSet, df: pd.DataFrame) -> dict[str, dict[str, Any]]
     return out
 
 
-def write_targets(fset: FeatureSet, df: pd.DataFrame, overwrite: bool) -> list[WriteReport]:
-    """Write ``df`` to every target of ``fset``; return the online write reports."""
+def write_targets(
+    fset: FeatureSet, df: pd.DataFrame, overwrite: bool, batch_id: str | None = None
+) -> list[WriteReport]:
+    """Write ``df`` to every target of ``fset``; return the online write reports.
+
+    With ``batch_id`` (stream ingestion) online targets are written first and
+    offline files are named by the batch: a batch retried after a failure (same
+    records, unacked) neither duplicates offline rows nor leaves offline rows
+    the retry's window state would count twice.
+    """
     reports: list[WriteReport] = []
     offline_done: list[str] = []
     online_targets: list[OnlineTarget] = []
     rows: dict[str, dict[str, Any]] | None = None
-    for target in fset.get_targets():
+    targets = fset.get_targets()
+    if batch_id is not None:
+        targets = sorted(targets, key=lambda t: isinstance(t, OfflineTarget))
+    for target in targets:
         if isinstance(target, OfflineTarget):
-            target.write(fset.key, df, fset.timestamp_key, overwrite)
+            target.write(fset.key, df, fset.timestamp_key, overwrite, batch_id)
             offline_done.append(target.kind)
         elif isinstance(target, OnlineTarget):
             rows = latest_rows(fset, df) if rows is None else rows

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from servegraph.errors import FeatureStoreError
+from servegraph.errors import FeatureStoreError, OnlineStoreError
 from servegraph.featurestore import (
     FeatureSet,
     FeatureVector,
+    ParquetTarget,
+    RedisTarget,
+    SQLiteTarget,
     StreamSource,
     get_online_feature_service,
     ingest,
     ingest_stream,
 )
+from servegraph.streams import get_stream
 from servegraph.streams.base import Record, Stream
 
 from .conftest import make_events
@@ -129,3 +134,33 @@ async def test_stream_continues_the_windows_of_a_batch_ingestion() -> None:
     offline = fset.offline_target().read(fset.key, "time")
     assert len(offline) == 200
     np.testing.assert_allclose(offline["amount_sum_2h"], expected["amount_sum_2h"])
+
+
+async def test_a_retry_after_an_online_failure_writes_no_duplicates(tmp_path: Path) -> None:
+    """First run: the online store is down, nothing is acked; the rerun finishes the job."""
+    events = make_events(n=300, entities=5, seed=3)[["id", "time", "amount"]]
+    url = str(tmp_path / "events")
+    producer = get_stream(url)
+    await producer.push(_records(events))
+    await producer.close()
+
+    fset = FeatureSet("live", entities=["id"], timestamp_key="time")
+    fset.add_aggregation("amount", ["sum"], ["1h"], period="10m")
+    fset.set_targets([ParquetTarget(), RedisTarget("redis://127.0.0.1:1", prefix="x:")])
+    with pytest.raises(OnlineStoreError):
+        await ingest_stream(fset, StreamSource(url, count=100))
+
+    fset.set_targets([ParquetTarget(), SQLiteTarget()])
+    fset.save()
+    assert await ingest_stream("live", StreamSource(url, count=100)) == 300
+    offline = fset.offline_target().read(fset.key, "time")
+    assert len(offline) == 300
+
+    whole = FeatureSet("whole", entities=["id"], timestamp_key="time")
+    whole.add_aggregation("amount", ["sum"], ["1h"], period="10m")
+    expected = ingest(whole, events)
+    assert expected is not None
+    np.testing.assert_allclose(
+        offline.sort_values(["time", "id"])["amount_sum_1h"].to_numpy(),
+        expected.sort_values(["time", "id"])["amount_sum_1h"].to_numpy(),
+    )

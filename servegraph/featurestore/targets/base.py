@@ -44,9 +44,15 @@ class OfflineTarget(BaseTarget):
 
     @abc.abstractmethod
     def write(
-        self, fset_key: str, df: pd.DataFrame, timestamp_key: str | None, overwrite: bool
+        self,
+        fset_key: str,
+        df: pd.DataFrame,
+        timestamp_key: str | None,
+        overwrite: bool,
+        batch_id: str | None = None,
     ) -> None:
-        """Append (or with ``overwrite`` replace) the rows of ``df``."""
+        """Append (or with ``overwrite`` replace) the rows of ``df``; writing the same
+        ``batch_id`` again replaces that batch's rows instead of adding them twice."""
 
     @abc.abstractmethod
     def read(

@@ -56,7 +56,12 @@ class ParquetTarget(OfflineTarget):
         return list(_PARTITION_LEVELS[: _PARTITION_LEVELS.index(self.partition) + 1])
 
     def write(
-        self, fset_key: str, df: pd.DataFrame, timestamp_key: str | None, overwrite: bool
+        self,
+        fset_key: str,
+        df: pd.DataFrame,
+        timestamp_key: str | None,
+        overwrite: bool,
+        batch_id: str | None = None,
     ) -> None:
         root = self.location(fset_key)
         if overwrite and root.exists():
@@ -74,7 +79,8 @@ class ParquetTarget(OfflineTarget):
             format="parquet",
             partitioning=levels or None,
             partitioning_flavor="hive" if levels else None,
-            basename_template=f"part-{pd.Timestamp.now().value}-{{i}}.parquet",
+            # a batch's files are named by it: a retried batch overwrites its own files
+            basename_template=f"part-{batch_id or pd.Timestamp.now().value}-{{i}}.parquet",
             existing_data_behavior="overwrite_or_ignore",
         )
 

@@ -52,3 +52,12 @@ def test_errors_and_round_trip(tmp_path: Path) -> None:
         ParquetTarget(str(tmp_path / "none")).read("p/s", "t")
     target = ParquetTarget("/x", partition=None)
     assert target_from_dict(target.to_dict()).to_dict() == target.to_dict()
+
+
+def test_a_batch_written_twice_is_stored_once(tmp_path: Path) -> None:
+    target = ParquetTarget(str(tmp_path / "fs"), partition="day")
+    target.write("p/s", FRAME, "t", overwrite=False, batch_id="b1")
+    target.write("p/s", FRAME, "t", overwrite=False, batch_id="b1")
+    assert len(target.read("p/s", "t")) == 3
+    target.write("p/s", FRAME, "t", overwrite=False, batch_id="b2")
+    assert len(target.read("p/s", "t")) == 6

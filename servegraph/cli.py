@@ -1,8 +1,10 @@
-"""The ``servegraph`` command.
+"""servegraph: serve ML graphs, run functions and track what they did.
 
 Each sub-command lives with the subpackage that owns it and exposes two
 functions: ``add_parser(subparsers)`` and ``run(args) -> int``. This module only
 wires them together, importing each lazily so ``servegraph --help`` stays fast.
+Every sub-command's parser is a :class:`servegraph.console.Parser`: its
+description and epilog keep their line breaks (write examples in ``epilog``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from servegraph.console import Parser
 from servegraph.errors import ServegraphError
 
 # sub-command name -> module that implements it
@@ -22,12 +25,33 @@ COMMANDS: dict[str, str] = {
     "project": "servegraph.functions.commands.project",
     "serve": "servegraph.serving.commands",
     "monitor": "servegraph.monitoring.commands",
+    "config": "servegraph.functions.commands.config",
 }
+
+DESCRIPTION = "servegraph: serve ML graphs, run functions and track what they did."
+EXAMPLES = """\
+examples:
+  servegraph serve app.py --port 8080          # a serving graph over HTTP
+  servegraph run -p p1=5 train.py              # run code, tracked in the run database
+  servegraph get runs                          # what ran (also: models, functions, schedules...)
+  servegraph logs 4f2a9c1e                     # a run's log, by uid prefix
+  servegraph project run main -c ./churn       # a project's workflow
+  servegraph config                            # where state lives, and why
+
+Run 'servegraph COMMAND --help' for a command's options and examples.
+"""
+
+
+def _version() -> str:
+    from servegraph import __version__
+
+    return f"servegraph {__version__}"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="servegraph", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser = Parser(prog="servegraph", description=DESCRIPTION, epilog=EXAMPLES)
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for module_path in COMMANDS.values():
         try:
             module = importlib.import_module(module_path)

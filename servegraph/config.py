@@ -1,11 +1,13 @@
 """Configuration: where state lives and which services to use.
 
-Every setting has an embedded default under ``$SERVEGRAPH_HOME`` (default
-``./.servegraph``) and can be switched to a real service by URL through an
-environment variable. Read the values through :func:`get_config`; it reads the
+Every setting has an embedded default under ``$SERVEGRAPH_HOME`` and can be
+switched to a real service by URL through an environment variable. Without
+``SERVEGRAPH_HOME`` the home is found as git finds its repository: the nearest
+``.servegraph`` folder in the current directory or one of its parents, else
+``./.servegraph`` (created on first use). Read the values through :func:`get_config`; it reads the
 environment on every call so tests and the CLI can change it.
 
-- ``SERVEGRAPH_HOME``: root of all embedded state (``./.servegraph``)
+- ``SERVEGRAPH_HOME``: root of all embedded state (the nearest ``.servegraph`` upward)
 - ``SERVEGRAPH_DBPATH``: run database URL, ``sqlite:///...`` or ``postgresql+psycopg://...``
   (``sqlite:///$SERVEGRAPH_HOME/servegraph.db``)
 - ``SERVEGRAPH_ARTIFACT_PATH``: default output path of runs, any fsspec URL
@@ -22,8 +24,22 @@ environment on every call so tests and the CLI can change it.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
+
+HOME_DIR = ".servegraph"
+
+# field -> (environment variable, default as text)
+SETTINGS: dict[str, tuple[str, str]] = {
+    "home": ("SERVEGRAPH_HOME", "nearest ./.servegraph upward"),
+    "dbpath": ("SERVEGRAPH_DBPATH", "sqlite:///$SERVEGRAPH_HOME/servegraph.db"),
+    "artifact_path": ("SERVEGRAPH_ARTIFACT_PATH", "$SERVEGRAPH_HOME/artifacts"),
+    "online_store": ("SERVEGRAPH_ONLINE_STORE", "sqlite:///$SERVEGRAPH_HOME/online.db"),
+    "offline_path": ("SERVEGRAPH_OFFLINE_PATH", "$SERVEGRAPH_HOME/offline"),
+    "stream_path": ("SERVEGRAPH_STREAM_PATH", "file://$SERVEGRAPH_HOME/streams"),
+    "hub_path": ("SERVEGRAPH_HUB_PATH", "the hub shipped in the package"),
+    "nuclio_dashboard": ("SERVEGRAPH_NUCLIO_DASHBOARD", "none"),
+}
 
 
 @dataclass(frozen=True)
@@ -43,7 +59,8 @@ class Config:
 def get_config() -> Config:
     """Read the settings from the environment, filling in embedded defaults."""
     env = os.environ
-    home = Path(env.get("SERVEGRAPH_HOME", "./.servegraph")).expanduser().resolve()
+    given = env.get("SERVEGRAPH_HOME")
+    home = Path(given).expanduser().resolve() if given else find_home()[0]
     return Config(
         home=home,
         dbpath=env.get("SERVEGRAPH_DBPATH", f"sqlite:///{home / 'servegraph.db'}"),
@@ -54,3 +71,35 @@ def get_config() -> Config:
         hub_path=env.get("SERVEGRAPH_HUB_PATH", str(Path(__file__).parent / "hub")),
         nuclio_dashboard=env.get("SERVEGRAPH_NUCLIO_DASHBOARD", ""),
     )
+
+
+def find_home(start: Path | None = None) -> tuple[Path, str]:
+    """The home used without SERVEGRAPH_HOME, and how it was found.
+
+    The nearest ``.servegraph`` folder in ``start`` (the current directory) or
+    a parent, as git finds ``.git``; ``./.servegraph`` when there is none.
+    """
+    cwd = (start or Path.cwd()).resolve()
+    for folder in (cwd, *cwd.parents):
+        candidate = folder / HOME_DIR
+        if candidate.is_dir():
+            where = "the current directory" if folder == cwd else f"parent folder {folder}"
+            return candidate, f"found {HOME_DIR} in {where}"
+    return cwd / HOME_DIR, f"default: no {HOME_DIR} here or above, ./{HOME_DIR} is used"
+
+
+def describe_config() -> list[tuple[str, str, str]]:
+    """``(setting, value, where it came from)`` for every setting (``servegraph config``)."""
+    config = get_config()
+    rows = []
+    for field in fields(config):
+        variable, default = SETTINGS[field.name]
+        value = str(getattr(config, field.name))
+        if variable in os.environ:
+            source = f"environment {variable}"
+        elif field.name == "home":
+            source = find_home()[1]
+        else:
+            source = "default, under the home" if "$SERVEGRAPH_HOME" in default else "default"
+        rows.append((field.name, value, source))
+    return rows

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 import pytest
 
+import servegraph
 from servegraph import cli
 from servegraph.errors import ConfigError
 
@@ -45,3 +47,40 @@ def test_a_servegraph_error_exits_1_with_the_message(
     )
     assert cli.main(["fail"]) == 1
     assert "bad URL 'x://'" in capsys.readouterr().err
+
+
+def _parsers(parser: argparse.ArgumentParser, path: str = "servegraph") -> list[tuple[str, Any]]:
+    found = [(path, parser)]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found += _parsers(sub, f"{path} {name}")
+    return found
+
+
+def test_every_option_of_every_command_has_help() -> None:
+    missing = [
+        f"{path} {action.option_strings or action.dest}"
+        for path, parser in _parsers(cli.build_parser())
+        for action in parser._actions
+        if not isinstance(action, argparse._SubParsersAction) and not action.help
+    ]
+    assert missing == []
+
+
+def test_examples_keep_their_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["get", "--help"])
+    out = capsys.readouterr().out
+    assert "\n  servegraph get runs --project churn --state error\n" in out
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = capsys.readouterr().out
+    assert "``" not in out and "\n  servegraph get runs " in out
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"servegraph {servegraph.__version__}"

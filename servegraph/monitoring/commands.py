@@ -14,6 +14,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from servegraph.console import add_output_option
+
 _STATUS_STYLE = {
     "no_drift": "green",
     "possible_drift": "yellow",
@@ -37,6 +39,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--batch-size", type=int, help="records read per batch")
     parser.add_argument("--stream", help="tracking stream URL")
     parser.add_argument("--no-plots", action="store_true", help="skip PNG/HTML reports")
+    add_output_option(parser)
     parser.add_argument("--max-runs", type=int, help=argparse.SUPPRESS)  # bounded --schedule
     return parser
 
@@ -78,7 +81,14 @@ def run(args: argparse.Namespace) -> int:
     from servegraph.monitoring.settings import MonitorSettings
 
     if args.show:
-        show(args.endpoint)
+        if args.output != "table":
+            from servegraph.console import print_rows
+            from servegraph.monitoring.results import ResultStore
+
+            rows = ResultStore().windows(args.endpoint).to_dict("records")
+            print_rows(rows, args.output, (), lambda r: ())
+        else:
+            show(args.endpoint)
         return 0
     if args.schedule:
         validate(args.schedule)

@@ -3,15 +3,8 @@
 SPEC is the YAML written by ``fn.export()`` (a Nuclio spec carrying the
 serving spec), by ``fn.to_yaml()``, a serving spec itself (JSON or YAML), or a
 Python file that builds the function (classes and handlers then resolve in
-that file's globals)::
-
-    servegraph serve function.yaml --port 8080
-    servegraph serve app.py --host 127.0.0.1 --port 9000
-    servegraph serve function.yaml --source redis://localhost:6379/requests
-    servegraph serve function.yaml --port 8080 --workers 4
-
-``--workers N`` runs N worker processes on one port (SO_REUSEPORT); see
-:mod:`servegraph.serving.workers`.
+that file's globals). ``--workers N`` runs N worker processes on one port
+(SO_REUSEPORT); see :mod:`servegraph.serving.workers`.
 """
 
 from __future__ import annotations
@@ -34,14 +27,29 @@ from servegraph.serving.nuclio_spec import SERVING_SPEC_ENV, serving_spec_of
 if TYPE_CHECKING:  # imported when serving, so `servegraph --help` stays fast
     from servegraph.serving.server import GraphServer
 
+EXAMPLES = """\
+examples:
+  servegraph serve function.yaml --port 8080
+  servegraph serve app.py --host 127.0.0.1 --port 9000
+  servegraph serve function.yaml --source redis://localhost:6379/requests
+  servegraph serve function.yaml --port 8080 --workers 4
+"""
+
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "serve", help="serve a function over HTTP", description=__doc__
+        "serve",
+        help="serve a function over HTTP",
+        description=(
+            "Serve a function over HTTP (or from a stream with --source). SPEC is the YAML\n"
+            "written by fn.export() or fn.to_yaml(), a serving spec, or a Python file that\n"
+            "builds the function."
+        ),
+        epilog=EXAMPLES,
     )
     parser.add_argument("spec", help="function YAML (fn.export / fn.to_yaml) or Python file")
-    parser.add_argument("--port", type=int, default=8080)
-    parser.add_argument("--host", default="0.0.0.0")
+    parser.add_argument("--port", type=int, default=8080, help="HTTP port (default: 8080)")
+    parser.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all)")
     parser.add_argument("--source", help="serve records of this stream URL instead of HTTP")
     parser.add_argument(
         "--dead-letter",
@@ -49,9 +57,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("--concurrency", type=int, default=8, help="records run at once")
     parser.add_argument("--function", help="variable holding the function in a Python SPEC")
-    parser.add_argument("--max-body-size", type=int, default=16 * 1024 * 1024)
+    parser.add_argument(
+        "--max-body-size", type=int, default=16 * 1024 * 1024, help="bytes (default: 16 MiB)"
+    )
     parser.add_argument("--grace", type=float, default=30.0, help="shutdown grace period (s)")
-    parser.add_argument("--access-log", action="store_true")
+    parser.add_argument("--access-log", action="store_true", help="log every request")
     parser.add_argument(
         "--workers", type=int, default=1, help="worker processes sharing the port (HTTP only)"
     )

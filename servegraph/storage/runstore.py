@@ -61,9 +61,23 @@ class RunStore(StoreBase):
             return dict(row.body)
 
     def find_run(self, uid: str) -> dict[str, Any]:
-        """Return the parent run ``uid`` from any project (for ``servegraph logs UID``)."""
+        """Return the parent run ``uid`` from any project (for ``servegraph logs UID``).
+
+        A unique prefix of at least 4 characters is enough (the CLI's tables print 8).
+        """
         with self.session() as s:
             row = s.scalar(select(RunRow).where(RunRow.uid == uid, RunRow.iteration == 0))
+            if row is None and len(uid) >= 4:
+                found = s.scalars(
+                    select(RunRow)
+                    .where(RunRow.uid.startswith(uid, autoescape=True), RunRow.iteration == 0)
+                    .limit(2)
+                ).all()
+                if len(found) > 1:
+                    raise NotFoundInStoreError(
+                        f"run {uid!r} is ambiguous: several run uids start with it"
+                    )
+                row = found[0] if found else None
             if row is None:
                 raise NotFoundInStoreError(f"run {uid!r} not found")
             return dict(row.body)

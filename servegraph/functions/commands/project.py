@@ -15,18 +15,33 @@ from typing import Any
 from servegraph.errors import UsageError
 from servegraph.functions.commands.options import parse_pairs
 
+EXAMPLES = """\
+examples:
+  servegraph project run main -c ./churn -a source=data.csv
+  servegraph project show -c ./churn
+  servegraph project schedule --once --now 2026-01-01T02:00:00+00:00
+"""
+
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``project`` with its ``run`` and ``show`` actions."""
     p: argparse.ArgumentParser = subparsers.add_parser(
-        "project", help="run a project workflow or show a project", description=__doc__
+        "project",
+        help="run a project workflow, show a project, fire its schedules",
+        description="Run a project's workflow, show its project.yaml, or fire due schedules.",
+        epilog=EXAMPLES,
     )
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     run_p = actions.add_parser("run", help="run a workflow of the project")
     run_p.add_argument("workflow", nargs="?", default="", help="workflow name (default: the only)")
     run_p.add_argument("-c", "--context", default=".", help="project directory (project.yaml)")
-    run_p.add_argument("-a", "--argument", action="append", metavar="KEY=VALUE")
-    run_p.add_argument("--no-watch", dest="watch", action="store_false")
+    run_p.add_argument(
+        "-a", "--argument", action="append", metavar="KEY=VALUE",
+        help="an argument of the workflow (repeatable)",
+    )  # fmt: skip
+    run_p.add_argument(
+        "--no-watch", dest="watch", action="store_false", help="do not wait for the workflow"
+    )
     show_p = actions.add_parser("show", help="print project.yaml")
     show_p.add_argument("-c", "--context", default=".", help="project directory (project.yaml)")
     sched_p = actions.add_parser("schedule", help="fire the due cron schedules of all projects")

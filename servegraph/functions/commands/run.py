@@ -1,9 +1,4 @@
-"""``servegraph run``: run a code file, function spec, hub function or function URL.
-
-servegraph run -p p1=5 -s file=secrets.txt -i infile.txt=data/in.txt example.py
-servegraph run --handler train --hyperparam x=[1,2,3] --selector max.accuracy train.py
-servegraph run -p p1=5 http://function-endpoint:8080
-"""
+"""``servegraph run``: run a code file, function spec, hub function or function URL."""
 
 from __future__ import annotations
 
@@ -21,25 +16,58 @@ from servegraph.functions.secrets import parse_secret_option
 if TYPE_CHECKING:
     from servegraph.functions.base import Function
 
+EXAMPLES = """\
+examples:
+  servegraph run -p p1=5 -s file=secrets.txt -i infile.txt=data/in.txt example.py
+  servegraph run --handler train --hyperparam x=[1,2,3] --selector max.accuracy train.py
+  servegraph run --hyperparam x=[1,2,3,4] --parallel-runs 4 train.py
+  servegraph run -p p1=5 http://function-endpoint:8080
+"""
+
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``run``."""
     p: argparse.ArgumentParser = subparsers.add_parser(
-        "run", help="run code locally or against a function URL", description=__doc__
+        "run",
+        help="run code locally or against a function URL",
+        description="Run a code file, function spec, hub function or URL as a tracked run.",
+        epilog=EXAMPLES,
     )
     p.add_argument("-p", "--param", action="append", metavar="KEY=VALUE", help="a parameter")
-    p.add_argument("-s", "--secrets", action="append", metavar="file=PATH|env=NAMES")
+    p.add_argument(
+        "-s", "--secrets", action="append", metavar="file=PATH|env=NAMES",
+        help="secrets from a KEY=VALUE file or named environment variables (repeatable)",
+    )  # fmt: skip
     p.add_argument("-i", "--input", action="append", metavar="KEY=URL", help="an input data item")
     p.add_argument("--name", default=None, help="run name (default: the name the code gives)")
     p.add_argument("--handler", default=None, help="function to call in the code")
     p.add_argument("--project", default="", help="project of the run")
-    p.add_argument("--kind", default="job", choices=sorted(k for k in KINDS if k != "serving"))
-    p.add_argument("--hyperparam", action="append", metavar="KEY=[V1,V2,...]")
-    p.add_argument("--strategy", default=None, choices=["grid", "list", "random"])
-    p.add_argument("--max-iterations", type=int, default=None)
-    p.add_argument("--stop-condition", default=None, metavar="'RESULT >= NUMBER'")
-    p.add_argument("--parallel-runs", type=int, default=None)
-    p.add_argument("--selector", default=None, metavar="max.RESULT|min.RESULT")
+    p.add_argument(
+        "--kind", default="job", choices=sorted(k for k in KINDS if k != "serving"),
+        help="runtime: job (a child process, default), local (in this process), dask...",
+    )  # fmt: skip
+    p.add_argument(
+        "--hyperparam", action="append", metavar="KEY=[V1,V2,...]",
+        help="values of a hyper-parameter to try (repeatable)",
+    )  # fmt: skip
+    p.add_argument(
+        "--strategy", default=None, choices=["grid", "list", "random"],
+        help="how hyper-parameter values combine (default: grid)",
+    )  # fmt: skip
+    p.add_argument(
+        "--max-iterations", type=int, default=None, help="most child runs (random strategy)"
+    )
+    p.add_argument(
+        "--stop-condition", default=None, metavar="'RESULT >= NUMBER'",
+        help="stop the hyper-parameter runs once a child's result meets this",
+    )  # fmt: skip
+    p.add_argument(
+        "--parallel-runs", type=int, default=None, help="child runs at once (default: serial)"
+    )
+    p.add_argument(
+        "--selector", default=None, metavar="max.RESULT|min.RESULT",
+        help="how the best child run is chosen",
+    )  # fmt: skip
     p.add_argument("--artifact-path", default="", help="output path of the run's artifacts")
     p.add_argument("--no-watch", dest="watch", action="store_false", help="do not stream logs")
     p.add_argument(

@@ -22,7 +22,7 @@ def test_get_every_kind(code_file: str, tmp_path: Path, capsys: pytest.CaptureFi
 
     assert main(["get", "runs", "--project", "p1"]) == 0
     out = capsys.readouterr().out
-    assert "trainer" in out and run.uid in out and "completed" in out
+    assert "trainer" in out and run.uid[:8] in out and "completed" in out
     assert main(["get", "artifacts", "--project", "p1"]) == 0
     assert "note" in capsys.readouterr().out
     assert main(["get", "functions"]) == 0

@@ -13,7 +13,9 @@ def lazy_exports(
     """Return the ``__getattr__`` and ``__dir__`` of a package exporting ``exports``.
 
     ``exports`` maps a public name to the module defining it; ``namespace`` is the
-    package's ``globals()``, where a resolved name is cached.
+    package's ``globals()``, where a resolved name is cached. A name that is not
+    exported but is a submodule of the package is imported and returned, as a
+    regular package attribute would be (``servegraph.serving.routers``).
 
     >>> ns: dict[str, Any] = {}
     >>> getattr_, dir_ = lazy_exports("pkg", {"dumps": "json"}, ns)
@@ -24,6 +26,12 @@ def lazy_exports(
     def __getattr__(name: str) -> Any:
         module_path = exports.get(name)
         if module_path is None:
+            if not name.startswith("_"):
+                try:
+                    return importlib.import_module(f"{package}.{name}")
+                except ModuleNotFoundError as exc:
+                    if exc.name != f"{package}.{name}":
+                        raise
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         value = getattr(importlib.import_module(module_path), name)
         namespace[name] = value

@@ -40,6 +40,11 @@ Hierarchy::
     │   ├── SchemaError                type mismatch against the feature set schema
     │   └── OnlineStoreError           online store unreachable or half-written
     └── MonitoringError                monitoring job, drift metrics, alerts
+
+MLRun's names are aliases (``MLRunInvalidArgumentError`` is ``GraphError``,
+``MLRunBadRequestError`` ``BadRequestError``, ``MLRunNotFoundError``
+``NotFoundError``, ``MLRunTimeoutError`` ``StepTimeoutError``,
+``MLRunPreconditionFailedError`` ``NotReadyError``, ``MLRunBaseError`` the base).
 """
 
 from __future__ import annotations
@@ -203,3 +208,12 @@ class MonitoringError(ServegraphError):
 
 class UsageError(RunError):
     """Bad command-line arguments (the CLI exits with code 2)."""
+
+
+# MLRun's names for the same errors, so ``except mlrun.errors.X`` code keeps working
+MLRunBaseError = ServegraphError
+MLRunInvalidArgumentError = GraphError
+MLRunBadRequestError = BadRequestError
+MLRunNotFoundError = NotFoundError
+MLRunTimeoutError = StepTimeoutError
+MLRunPreconditionFailedError = NotReadyError

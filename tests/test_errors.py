@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import inspect
 
+import pytest
+
 import servegraph.errors as errors
 
 
@@ -39,3 +41,11 @@ def test_step_error_names_the_step() -> None:
     exc = errors.StepError("enrich", "key missing")
     assert exc.step == "enrich"
     assert "enrich" in str(exc) and "key missing" in str(exc)
+
+
+def test_mlrun_names_are_aliases_of_our_errors() -> None:
+    assert errors.MLRunInvalidArgumentError is errors.GraphError
+    assert errors.MLRunNotFoundError is errors.NotFoundError
+    assert errors.MLRunBadRequestError is errors.BadRequestError
+    with pytest.raises(errors.MLRunBaseError):
+        raise errors.StepTimeoutError("slow")

@@ -24,7 +24,7 @@ import yaml
 
 from servegraph.errors import DeployError, GraphError
 from servegraph.functions.serving_options import ServingOptions
-from servegraph.graph import FlowStep, RootFlowStep, RouterStep
+from servegraph.graph import RootFlowStep, RouterStep
 from servegraph.graph.serialize import graph_from_dict
 from servegraph.serving.mock import MockServer, create_mock_server
 
@@ -100,6 +100,8 @@ class ServingFunction(ServingOptions):
 
         ``fn.set_topology("router", VotingEnsemble(vote_type="regression"))`` takes
         a router class, name or instance; ``engine`` (flows) is ``"sync"`` or ``"async"``.
+        A function that has a graph raises unless ``exist_ok=True``, which replaces
+        it with a new, empty one (MLRun).
         """
         topology = topology or "router"
         if topology not in TOPOLOGIES:
@@ -108,14 +110,11 @@ class ServingFunction(ServingOptions):
                 f"Got {topology!r} instead."
             )
         current = self.spec.graph
-        if current is not None:
-            if not exist_ok:
-                raise GraphError(
-                    f"function {self.name!r} already has a {type(current).__name__} graph; "
-                    "pass exist_ok=True to keep it"
-                )
-            if (topology == "flow") == isinstance(current, FlowStep):
-                return current
+        if current is not None and not exist_ok:
+            raise GraphError(
+                f"function {self.name!r} already has a {type(current).__name__} graph; "
+                "pass exist_ok=True to replace it"
+            )
         graph: RootFlowStep | RouterStep
         if topology == "flow":
             if class_name is not None or class_args:

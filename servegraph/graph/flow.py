@@ -258,6 +258,28 @@ class FlowStep(BaseStep):
         self._last_added = added
         return added
 
+    def set_flow(
+        self, steps: list[BaseStep | Mapping[str, Any] | str], force: bool = False
+    ) -> BaseStep | FlowStep:
+        """Replace the flow's steps with a chain of ``steps`` (step dicts as ``to()``
+        keyword arguments, step objects or class names); returns the last one (MLRun).
+
+        A flow that already has steps raises GraphError unless ``force=True``::
+
+            graph.set_flow([dict(name="inc", handler="(event + 1)"), dict(name="dump",
+                           handler="json.dumps")], force=True)
+        """
+        if self._steps and not force:
+            raise GraphError(
+                "set_flow() called on a step that already has downstream steps. "
+                "If you want to overwrite existing steps, set force=True."
+            )
+        self.steps = None
+        step: BaseStep = self
+        for item in steps:
+            step = step.to(**item) if isinstance(item, Mapping) else step.to(item)
+        return step
+
     def _resolve_after(
         self, key: str, after: str | BaseStep | list[str | BaseStep] | None
     ) -> list[str]:

@@ -14,6 +14,7 @@ QUEUE_CLASS_NAMES = (">>", "$queue")
 class QueueStep(BaseStep):
     """Push each event's body to the stream at ``path`` (``redis://``, ``kafka://``,
     ``file://`` or a plain path). Steps after it run where the stream is consumed.
+    Without a path (None or ``""``) it is MLRun's in-process queue: events pass on.
 
     ``**options`` are kept and passed to the stream backend::
 
@@ -50,9 +51,9 @@ class QueueStep(BaseStep):
         self.options: dict[str, Any] = dict(options)
 
     def _check_path(self, path: object) -> str | None:
-        if path is not None and (not isinstance(path, str) or not path):
+        if path is not None and not isinstance(path, str):
             raise GraphError(f"{self._where()}: 'path' must be a stream URL, got {path!r}")
-        return path
+        return path or None
 
     def _check_positive(self, field: str, value: object) -> int | None:
         if value is None:

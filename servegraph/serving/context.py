@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from servegraph.serving.event import Response
 
 
 @runtime_checkable
@@ -27,7 +29,8 @@ class Tracker(Protocol):
 
 
 class GraphContext:
-    """What steps see of the server they run in.
+    """What steps see of the server they run in (``Response`` builds a response, as
+    Nuclio's context does).
 
     >>> ctx = GraphContext(name="fn", project="p", parameters={"a": 1})
     >>> ctx.get_param("a"), ctx.get_param("b", 2)
@@ -41,13 +44,15 @@ class GraphContext:
         logger: defaults to the ``servegraph.serving`` logger.
     """
 
+    Response: ClassVar[type[Response]] = Response
+
     def __init__(
         self,
         name: str = "",
         project: str = "",
         parameters: Mapping[str, Any] | None = None,
         secrets: Mapping[str, str] | None = None,
-        logger: logging.Logger | None = None,
+        logger: Any = None,
         server: Any = None,
         is_mock: bool = False,
         verbose: bool = False,

@@ -3,8 +3,9 @@
 Nuclio calls ``init_context(context)`` once, then ``handler(context, event)``
 (or ``handler_async``) per event. The serving spec is read as JSON from the
 environment variable ``SERVING_SPEC_ENV``. MLRun-style code calls
-``nuclio_init_hook(context, globals(), "serving")``, which installs the handler
-as ``context.mlrun_handler``.
+``nuclio_init_hook(context, globals(), serving_subkind)``, which installs the
+handler as ``context.mlrun_handler``. The context is Nuclio's (``user_data``,
+``Response``, ``logger``) or a :class:`GraphContext` (MLRun's tests pass one).
 
 The contract matches ``servegraph serve``: ``GET /`` (health),
 ``/v2/health/live``, ``/v2/health/ready`` and ``/v2`` answer the same bodies;
@@ -34,6 +35,8 @@ from servegraph.serving.sync_bridge import run_coroutine
 
 SPEC_ENV = "SERVING_SPEC_ENV"
 KINDS = ("serving", "serving_v2")
+#: the kind MLRun's generated code passes to ``nuclio_init_hook``
+serving_subkind = "serving_v2"
 
 
 def read_spec() -> dict[str, Any]:
@@ -51,12 +54,19 @@ def read_spec() -> dict[str, Any]:
 
 
 def init_context(context: Any, namespace: Mapping[str, Any] | None = None) -> None:
-    """Build the server from the spec and keep it in ``context.user_data.server``."""
+    """Build the server from the spec and keep it in ``context.user_data.server``
+    (a GraphContext given as the context becomes the steps' context itself)."""
     server = GraphServer(read_spec())
-    graph_context = GraphContext(server=server)
+    if isinstance(context, GraphContext):
+        graph_context = context
+    else:
+        graph_context = GraphContext(server=server, logger=getattr(context, "logger", None))
+        graph_context.is_mock = bool(getattr(context, "is_mock", False))
     server.init_states(graph_context, namespace)
-    context.user_data.server = server
-    context.user_data.server_loop = None  # the loop handler_async first ran on
+    user_data = getattr(context, "user_data", None)
+    if user_data is not None:
+        user_data.server = server
+        user_data.server_loop = None  # the loop handler_async first ran on
     context.mlrun_handler = handler
     set_callbacks(context, server)
 
@@ -101,6 +111,14 @@ async def _run_where_started(context: Any, make: Callable[[], Coroutine[Any, Any
         await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(make(), loop))
 
 
+def _server(context: Any) -> GraphServer:
+    user_data = getattr(context, "user_data", None)
+    server = getattr(user_data, "server", None) or getattr(context, "server", None)
+    if not isinstance(server, GraphServer):
+        raise ConfigError("the Nuclio context has no serving graph: call init_context first")
+    return server
+
+
 def nuclio_init_hook(context: Any, namespace: Mapping[str, Any], kind: str) -> None:
     """MLRun's hook: init the server with the user's globals; sets ``context.mlrun_handler``."""
     if kind not in KINDS:
@@ -113,7 +131,7 @@ def nuclio_init_hook(context: Any, namespace: Mapping[str, Any], kind: str) -> N
 
 def handler(context: Any, event: Any) -> Any:
     """Serve one Nuclio event through the graph (sync)."""
-    server: GraphServer = context.user_data.server
+    server = _server(context)
     try:
         ours = to_event(event)
         response = builtin_response(server, ours)
@@ -126,9 +144,10 @@ def handler(context: Any, event: Any) -> Any:
 
 async def handler_async(context: Any, event: Any) -> Any:
     """Serve one Nuclio event through the graph (async handler)."""
-    server: GraphServer = context.user_data.server
-    if getattr(context.user_data, "server_loop", None) is None:
-        context.user_data.server_loop = asyncio.get_running_loop()
+    server = _server(context)
+    user_data = getattr(context, "user_data", None)
+    if user_data is not None and getattr(user_data, "server_loop", None) is None:
+        user_data.server_loop = asyncio.get_running_loop()
     try:
         ours = to_event(event)
         response = builtin_response(server, ours)
@@ -196,7 +215,9 @@ def to_nuclio(context: Any, response: Response) -> Any:
 
 
 def _error(context: Any, exc: ServegraphError) -> Any:
-    context.logger.warn(f"request failed: {exc}")  # nuclio's Logger API
+    logger = context.logger
+    # logging.Logger has warning() (its warn() is deprecated), nuclio's Logger only warn()
+    (getattr(logger, "warning", None) or logger.warn)(f"request failed: {exc}")
     return context.Response(
         headers={},
         body=json.dumps({"error": str(exc)}),

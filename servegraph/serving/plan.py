@@ -18,6 +18,7 @@ from typing import Any
 from servegraph.errors import GraphError
 from servegraph.graph import FlowStep, QueueStep, RouterStep, TaskStep
 from servegraph.graph.resolve import construct, resolve_class, resolve_handler
+from servegraph.graph.topology import topological_order
 from servegraph.serving.base import EventRunner, Route
 from servegraph.serving.event import Event
 from servegraph.serving.paths import split_path
@@ -175,7 +176,8 @@ class _Compiler:
                 continue
             reachable.append(name)
             todo.extend(n for n in outlets[name] if n not in exclude)
-        order = [name for name in steps if name in reachable]
+        # edge order (after/before), not insertion order: ``add_step(before=...)`` runs first
+        order = [name for name in topological_order(steps) if name in reachable]
         position = {name: index for index, name in enumerate(order)}
         nodes = {name: self.node(steps[name], name) for name in order}
         for index, name in enumerate(order):

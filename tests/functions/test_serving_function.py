@@ -74,7 +74,10 @@ def test_set_topology_rules() -> None:
     assert graph.engine == "async"
     with pytest.raises(GraphError, match="exist_ok"):
         fn.set_topology("flow")
-    assert fn.set_topology("flow", exist_ok=True) is graph
+    graph.to(name="inc", handler="(event + 1)")
+    replaced = fn.set_topology("flow", exist_ok=True)
+    assert replaced is not graph and not replaced.steps  # a new, empty graph (MLRun)
+    assert fn.spec.graph is replaced
     assert isinstance(fn.set_topology("router", exist_ok=True), RouterStep)
     with pytest.raises(GraphError, match="topology"):
         sg.new_function("x", kind="serving").set_topology("star")

@@ -313,3 +313,16 @@ def test_path_to_step_with_dotted_step_names() -> None:
     assert graph.path_to_step("sub.other.Step") is inner
     with pytest.raises(GraphError, match=r"no step 'mypkg' in path 'mypkg\.Nope'"):
         graph.path_to_step("mypkg.Nope")
+
+
+def test_set_flow_replaces_the_steps_with_a_chain() -> None:
+    graph = RootFlowStep()
+    graph.to(name="old", handler="(event + 1)")
+    with pytest.raises(GraphError, match="force=True"):
+        graph.set_flow([dict(name="new", handler="(event + 10)")])
+    last = graph.set_flow(
+        [dict(name="a", handler="(event + 10)"), dict(name="b", handler="json.dumps")],
+        force=True,
+    )
+    assert last.name == "b" and list(graph.steps) == ["a", "b"]
+    assert graph["b"].after == ["a"] and graph["a"].after == []

@@ -43,10 +43,18 @@ def test_no_path_is_allowed() -> None:
     assert QueueStep("q").to_dict() == {"kind": "queue", "name": "q"}
 
 
+def test_empty_path_is_the_in_process_queue() -> None:
+    # MLRun writes to("$queue", "q1", path="") for a queue that is no stream
+    assert QueueStep("q", path="").path is None
+    assert step_from_dict({"kind": "queue", "path": ""}, name="q").to_dict() == {
+        "kind": "queue",
+        "name": "q",
+    }
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"path": ""}, "'path' must be a stream URL, got ''"),
         ({"path": 5}, "'path' must be a stream URL, got 5"),
         ({"shards": 0}, "'shards' must be a positive int, got 0"),
         ({"shards": True}, "'shards' must be a positive int, got True"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import nuclio_sdk
@@ -11,7 +12,7 @@ from nuclio_sdk.test import Platform
 
 from servegraph.errors import ConfigError, DeployError
 from servegraph.graph import RootFlowStep, RouterStep
-from servegraph.serving import nuclio
+from servegraph.serving import GraphContext, MockEvent, Response, nuclio
 
 
 @pytest.fixture
@@ -71,6 +72,32 @@ def test_nuclio_init_hook_installs_the_handler(monkeypatch: pytest.MonkeyPatch) 
     assert json.loads(response.body) == {"got": {"a": 1}}
     with pytest.raises(DeployError, match="kind"):
         nuclio.nuclio_init_hook(context, globals(), "job")
+
+
+def test_init_hook_with_a_graph_context_as_mlrun_tests_pass_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    graph = RootFlowStep(engine="sync")
+    graph.to("Local", name="local").respond()
+    monkeypatch.setenv(nuclio.SPEC_ENV, json.dumps({"graph": graph.to_dict()}))
+    context = GraphContext()
+    nuclio.nuclio_init_hook(context, globals(), nuclio.serving_subkind)
+    assert nuclio.serving_subkind == "serving_v2"
+    response = context.mlrun_handler(context, MockEvent('{"a": 2}', path="/"))
+    assert isinstance(response, Response) and response.status_code == 200
+    assert json.loads(response.body) == {"got": {"a": 2}}
+    assert context.server is not None and context.server.context is context  # steps see it
+
+
+def test_init_hook_with_a_bare_nuclio_context(router_spec: dict[str, Any]) -> None:
+    context = nuclio_sdk.Context(logger=logging.getLogger("nuclio-test"))
+    nuclio.nuclio_init_hook(context, globals(), "serving")
+    event = MockEvent('{"inputs": [[2, 3]]}', path="/v2/models/m1/infer")
+    response = context.mlrun_handler(context, event)
+    assert isinstance(response, nuclio_sdk.Response)
+    assert json.loads(response.body)["outputs"] == [5]
+    missing = MockEvent('{"inputs": [[2]]}', path="/v2/models/nope/infer")
+    assert context.mlrun_handler(context, missing).status_code == 404
 
 
 @pytest.mark.parametrize("value", [None, "{not json", "[1]"])

@@ -374,3 +374,22 @@ def test_classes_without_a_step_method_are_rejected(class_name: str, match: str)
     graph.to(class_name, name="s", **({"_fn": "(True)"} if "storey" in class_name else {}))
     with pytest.raises(GraphError, match=match):
         serve(graph, "sync")
+
+
+def test_steps_run_in_edge_order_not_insertion_order(engine: str) -> None:
+    # "first" is added last but inserted before "second": it must run first
+    graph = RootFlowStep()
+    graph.add_step("tests.serving.steps.Tag", name="second")
+    graph.add_step("tests.serving.steps.Tag", name="first", before="second")
+    graph.add_step("tests.serving.steps.Tag", name="third", after="second")
+    assert serve(graph, engine).test(body={})["path"] == ["first", "second", "third"]
+
+
+def test_insertion_in_the_middle_of_a_chain_runs_in_edge_order(engine: str) -> None:
+    graph = RootFlowStep()
+    graph.add_step("tests.serving.steps.Tag", name="a")
+    graph.add_step("tests.serving.steps.Tag", name="c", after="$prev")
+    graph.add_step("tests.serving.steps.Tag", name="b", after="a", before="c")
+    server = serve(graph, engine)
+    assert server.test(body={})["path"] == ["a", "b", "c"]
+    assert [node.name for node in server.plan.nodes] == ["a", "b", "c"]  # type: ignore[union-attr]

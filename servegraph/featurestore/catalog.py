@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from servegraph.config import get_config
 from servegraph.errors import FeatureSetNotFoundError, FeatureStoreError
+from servegraph.storage.schema import ensure_folder
 
 DEFAULT_PROJECT = "default"
 DEFAULT_TAG = "latest"
@@ -69,6 +70,7 @@ class Catalog:
         self.url = url or get_config().dbpath
         engine = _engines.get(self.url)
         if engine is None:
+            ensure_folder(self.url)
             engine = sa.create_engine(self.url)
             _metadata.create_all(engine)
             _engines[self.url] = engine

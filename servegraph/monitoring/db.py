@@ -35,12 +35,13 @@ def engine(url: str | None = None) -> sa.Engine:
     URLs are read as the run database reads them (a plain path is SQLite,
     ``postgresql://`` uses psycopg 3).
     """
-    from servegraph.storage.schema import normalize_url
+    from servegraph.storage.schema import ensure_folder, normalize_url
 
     url = normalize_url(url or get_config().dbpath)
     with _lock:
         eng = _engines.get(url)
         if eng is None:
+            ensure_folder(url)
             try:
                 eng = sa.create_engine(url)
             except (SQLAlchemyError, ValueError) as exc:

@@ -178,12 +178,14 @@ class MonitoringJob:
             try:
                 self._endpoints[endpoint_id] = self.registry.get(endpoint_id)
             except NotFoundInStoreError:
-                if record is None or self.project:
+                project = str((record or {}).get("project") or "")
+                if record is None or (self.project and project != self.project):
                     self._endpoints[endpoint_id] = None
                 else:  # first sight of an endpoint nobody registered: list it, no reference
                     self._endpoints[endpoint_id] = self.registry.register(
                         ModelEndpoint(
                             id=endpoint_id,
+                            project=project,
                             function=str(record.get("function") or ""),
                             model_name=str(record.get("model_name") or ""),
                             model_version=str(record.get("model_version") or ""),

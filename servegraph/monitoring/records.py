@@ -1,6 +1,6 @@
 """The per-request record model steps log, and its flattening to one row per input row.
 
-A record (contract with the serving core) is ``{"endpoint_id", "function",
+A record (contract with the serving core) is ``{"endpoint_id", "project", "function",
 "model_name", "model_version", "request_id", "timestamp" (ISO-8601 UTC),
 "inputs" (list of rows), "outputs" (list), "latency_ms", "error"}``. A row is a
 list of feature values (named by the endpoint's feature names, else ``f0``,

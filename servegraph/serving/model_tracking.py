@@ -33,6 +33,7 @@ def tracking_record(
     """The tracking record of one request served by ``model`` (a V2ModelServer)."""
     record = {
         "endpoint_id": model.endpoint_id,
+        "project": getattr(model.context, "project", ""),
         "function": getattr(model.context, "name", ""),
         "model_name": model.name,
         "model_version": model.version or None,

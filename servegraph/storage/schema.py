@@ -42,6 +42,43 @@ def normalize_url(url: str) -> str:
     return url
 
 
+def sqlite_folder(url: str) -> Path | None:
+    """The folder of a SQLite database URL (None for other databases and ``:memory:``)."""
+    try:
+        parsed = make_url(normalize_url(url))
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(str(parsed.database)).expanduser().parent
+
+
+def ensure_folder(url: str) -> None:
+    """Create the folder of a SQLite database (every store does before it connects)."""
+    folder = sqlite_folder(url)
+    if folder is not None:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot create the database folder {str(folder)!r}: {exc}") from exc
+
+
+def existing_folder(url: str) -> str:
+    """``url`` if its SQLite folder exists (an explicit ``--db``: a typo must not silently
+    create an empty database); ConfigError naming the folder otherwise.
+
+    >>> existing_folder("postgresql://u@h/db")
+    'postgresql://u@h/db'
+    """
+    folder = sqlite_folder(url)
+    if folder is not None and not folder.is_dir():
+        raise ConfigError(
+            f"The database folder {str(folder)!r} of {url!r} does not exist; "
+            "create it or fix the path."
+        )
+    return url
+
+
 def open_engine(url: str) -> Engine:
     """Return the (cached) engine for ``url`` with its schema migrated to head."""
     url = normalize_url(url)
@@ -80,8 +117,7 @@ def _create(url: str) -> Engine:
     except ArgumentError as exc:
         raise ConfigError(f"The run database URL is invalid. Got {url!r} instead.") from exc
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        ensure_folder(url)
         engine = create_engine(parsed, connect_args={"timeout": 60}, json_serializer=json_dumps)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

@@ -99,3 +99,16 @@ async def test_a_record_that_cannot_be_stored_takes_only_itself_out(
     await dead.close()
     assert letter.data["reason"].startswith("cannot be stored")
     assert letter.data["data"]["endpoint_id"] == "broken"
+
+
+async def test_records_of_an_unregistered_endpoint_keep_their_project() -> None:
+    """Registration failed (say the folder was missing): the project filter still sees them."""
+    stream = get_stream(default_stream_url())
+    await stream.push(
+        [{**r, "project": "p1"} for r in records("lost", 5, start=T0)]
+        + [{**r, "project": "p2"} for r in records("other", 3, start=T0)]
+    )
+    await stream.close()
+    report = await MonitoringJob(project="p1", plots=False).run()
+    assert [(w.endpoint_id, w.requests) for w in report.windows] == [("lost", 5)]
+    assert EndpointRegistry().get("lost").project == "p1"

@@ -14,6 +14,7 @@ from typing import Any
 
 from servegraph.config import find_home, get_config
 from servegraph.console import Listing, add_output_option, hide_password, print_rows
+from servegraph.storage.schema import existing_folder
 
 EXAMPLES = """\
 examples:
@@ -85,6 +86,8 @@ def database_note(url: str | None) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Print the listing; an empty one names the database it read."""
+    if args.db:
+        existing_folder(args.db)  # a typo must not create an empty database
     empty = f"no {args.kind} in {database_note(args.db)}"  # before a new database is made
     listing: Listing = load_listing(args.kind)(args, args.db)
     rows = listing.rows[: args.last] if args.last else listing.rows

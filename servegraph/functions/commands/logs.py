@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from servegraph.storage.rundb import get_run_db
+from servegraph.storage.schema import existing_folder
 
 FINAL_STATES = ("completed", "error", "aborted")
 
@@ -24,7 +25,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Print the log; an unknown uid is an error (exit 1)."""
-    db = get_run_db(args.db)
+    db = get_run_db(existing_folder(args.db) if args.db else None)
     record = db.find_run(args.uid)
     uid, project = record["metadata"]["uid"], record["metadata"]["project"]
     shown = 0

@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "logs": "servegraph.functions.commands.logs",
     "project": "servegraph.functions.commands.project",
     "serve": "servegraph.serving.commands",
+    "batch": "servegraph.serving.batch_command",
     "monitor": "servegraph.monitoring.commands",
     "config": "servegraph.functions.commands.config",
 }

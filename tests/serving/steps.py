@@ -175,3 +175,13 @@ class Pid:
         import os
 
         return {"pid": os.getpid()}
+
+
+class Jitter:
+    """An async step that finishes rows out of order and fails rows whose x ends in 3."""
+
+    async def do(self, row: dict[str, Any]) -> dict[str, Any]:
+        await asyncio.sleep((row["x"] * 7 % 5) / 1000)
+        if row["x"] % 10 == 3:
+            raise ValueError(f"bad row {row['x']}")
+        return {"y": row["x"] * 2}

@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "batch": "servegraph.serving.batch_command",
     "monitor": "servegraph.monitoring.commands",
     "config": "servegraph.functions.commands.config",
+    "ui": "servegraph.ui.commands",
 }
 
 DESCRIPTION = "servegraph: serve ML graphs, run functions and track what they did."
@@ -38,6 +39,7 @@ examples:
   servegraph logs 4f2a9c1e                     # a run's log, by uid prefix
   servegraph project run main -c ./churn       # a project's workflow
   servegraph config                            # where state lives, and why
+  servegraph ui                                # the web dashboard on http://127.0.0.1:8060/
 
 Run 'servegraph COMMAND --help' for a command's options and examples.
 """

@@ -17,6 +17,7 @@ Hierarchy::
     │   ├── BadRequestError            400: malformed body, wrong shape/datatype
     │   │   ├── PayloadTooLargeError   400: body over the size limit
     │   │   └── UnsupportedMediaTypeError  415: a body of a content type the graph cannot use
+    │   ├── UnauthorizedError          401: an action without the required token
     │   ├── NotFoundError              404: unknown model, version, route or path
     │   ├── MethodNotAllowedError      405
     │   ├── StepError                  500: a step raised; names the step
@@ -88,6 +89,12 @@ class UnsupportedMediaTypeError(BadRequestError):
     """415: the body's content type is not one the graph can use; names the type."""
 
     status_code = 415
+
+
+class UnauthorizedError(ServingError):
+    """The action needs a token the request does not carry (the dashboard's actions)."""
+
+    status_code = 401
 
 
 class NotFoundError(ServingError):

@@ -13,6 +13,7 @@ URIs: ``store://feature-sets/{project}/{name}:{tag}`` and
 
 from __future__ import annotations
 
+import builtins
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -112,6 +113,23 @@ class Catalog:
             query = query.filter_by(project=project)
         with self._engine.connect() as conn:
             return [(p, n, t) for p, n, t in conn.execute(query)]
+
+    def entries(self, kind: str, project: str | None = None) -> builtins.list[dict[str, Any]]:
+        """Every object of a kind with its body and when it was last saved, by name."""
+        query = sa.select(_objects).filter_by(kind=kind).order_by(_objects.c.name, _objects.c.tag)
+        if project is not None:
+            query = query.filter_by(project=project)
+        with self._engine.connect() as conn:
+            return [
+                {
+                    "project": r.project,
+                    "name": r.name,
+                    "tag": r.tag,
+                    "updated": r.updated.replace(tzinfo=UTC).isoformat(),
+                    "body": json.loads(r.body),
+                }
+                for r in conn.execute(query)
+            ]
 
     def delete(self, kind: str, project: str, name: str, tag: str) -> None:
         with self._engine.begin() as conn:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import servegraph
+from servegraph.config import get_config
 from servegraph.errors import NotFoundInStoreError
 from servegraph.functions.base import Function
 from servegraph.functions.context import EXEC_CONFIG_ENV, EXEC_SECRETS_ENV
@@ -63,6 +64,11 @@ class _LogWriter:
         self._last = time.monotonic()
 
 
+def pid_file(uid: str, home: Path | None = None) -> Path:
+    """Where a running job's process id is kept (``servegraph ui`` stops a run with it)."""
+    return (home or get_config().home) / "pids" / f"{uid}.pid"
+
+
 def run_subprocess(
     run: dict[str, Any], secrets: dict[str, str], watch: bool, db: RunDB
 ) -> dict[str, Any]:
@@ -79,14 +85,20 @@ def run_subprocess(
         text=True,
     ) as proc:
         assert proc.stdout is not None
-        for raw in proc.stdout:  # masked by the child; masked again for its own crash output
-            line = store.mask(raw)
-            tail.append(line)
-            log.add(line)
-            if watch:
-                sys.stdout.write(line)
-                sys.stdout.flush()
-        code = proc.wait()
+        pids = pid_file(run["metadata"]["uid"])
+        pids.parent.mkdir(parents=True, exist_ok=True)
+        pids.write_text(str(proc.pid))
+        try:
+            for raw in proc.stdout:  # masked by the child; masked again for its own crash output
+                line = store.mask(raw)
+                tail.append(line)
+                log.add(line)
+                if watch:
+                    sys.stdout.write(line)
+                    sys.stdout.flush()
+            code = proc.wait()
+        finally:
+            pids.unlink(missing_ok=True)
     log.flush()
     meta = run["metadata"]
     try:

@@ -410,3 +410,19 @@ class ServingFunction(ServingOptions):
         )
         self.status_address = address
         return address
+
+    def save(self, tag: str = "latest") -> str:
+        """Store this version (hash of its dict form) in the run database, tagged
+        ``latest`` (and ``tag``); ``servegraph ui`` draws its graph. Returns the hash."""
+        import hashlib
+        import json
+
+        from servegraph.storage.rundb import get_run_db
+
+        if not self.name:
+            raise GraphError("A serving function needs a 'name' to be saved. Got ''.")
+        body = self.to_dict()
+        digest = hashlib.sha1(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+        tags = ("latest",) if tag == "latest" else ("latest", tag)
+        get_run_db().store_function(body, self.name, digest, self.project, tags)
+        return digest

@@ -7,7 +7,7 @@ cylinders, the responder has a double border, error paths are dashed::
 
     print(graph.plot())                       # Mermaid, paste into Markdown
     dot_text = graph.plot(format="dot")       # Graphviz source
-    graph.plot("graph.html")                  # opens in a browser
+    graph.plot("graph.html")                  # an SVG drawing, no script, works offline
     graph.plot("graph.svg")                   # needs the `dot` program
 """
 
@@ -27,7 +27,6 @@ from servegraph.graph.router import RouterStep
 RANKDIRS = ("LR", "RL", "TB", "BT")
 TEXT_FORMATS = {"mermaid": "mermaid", "mmd": "mermaid", "dot": "dot", "gv": "dot", "html": "html"}
 IMAGE_FORMATS = ("png", "svg", "pdf", "jpg", "jpeg", "gif")
-MERMAID_CDN = "https://cdn.jsdelivr.net/npm/mermaid@10/dist/mermaid.min.js"
 
 # Graphviz shape -> Mermaid node brackets
 _MERMAID_SHAPES: dict[str, tuple[str, str]] = {
@@ -57,6 +56,7 @@ class Node:
     shape: str
     responder: bool = False
     error_handler: bool = False
+    function: str | None = None  # the child function the step runs in
 
 
 @dataclass
@@ -105,7 +105,14 @@ class _Builder:
             sub.nodes.append(entry)
             exits = self.add_flow(step, sub, entry.id)
             return entry.id, exits or [entry.id]
-        node = Node(self.new_id(), step.name or step.kind, step.get_shape(), step.responder, error)
+        node = Node(
+            self.new_id(),
+            step.name or step.kind,
+            step.get_shape(),
+            step.responder,
+            error,
+            getattr(step, "function", None) or None,
+        )
         cluster.nodes.append(node)
         if isinstance(step, RouterStep):
             for key, route in step.routes.items():
@@ -223,17 +230,21 @@ def to_dot(step: BaseStep, rankdir: str = "LR") -> str:
 
 
 def to_html(step: BaseStep, rankdir: str = "LR") -> str:
-    """A standalone HTML page that renders the graph with Mermaid (loaded from a CDN)."""
+    """A standalone HTML page: the graph drawn as inline SVG (nothing loaded from the
+    network), with its Mermaid text below for pasting into Markdown."""
+    from servegraph.graph.svg import to_svg
+
     title = html.escape(step.name or "servegraph graph")
     body = html.escape(to_mermaid(step, rankdir))
     return (
         '<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8">\n'
         f"<title>{title}</title>\n"
-        f'<script src="{MERMAID_CDN}"></script>\n'
-        "<script>mermaid.initialize({startOnLoad: true});</script>\n"
+        "<style>body{font-family:system-ui,sans-serif;margin:24px;color:#1f2933}"
+        "svg{max-width:100%;height:auto}pre{background:#f4f6f8;padding:12px}</style>\n"
         "</head>\n<body>\n"
-        f'<pre class="mermaid">\n{body}</pre>\n'
-        "</body>\n</html>\n"
+        f"<h1>{title}</h1>\n{to_svg(step, rankdir)}\n"
+        f'<details><summary>Mermaid text</summary>\n<pre class="mermaid-source">\n{body}</pre>\n'
+        "</details>\n</body>\n</html>\n"
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, func, select
 
 from servegraph.errors import NotFoundInStoreError
 from servegraph.storage.dbbase import StoreBase, now, retry_on_conflict
@@ -116,6 +116,58 @@ class RunStore(StoreBase):
                 if all(r["metadata"].get("labels", {}).get(k) == v for k, v in labels.items())
             ]
         return runs[:last] if last else runs
+
+    def page_runs(
+        self,
+        project: str | None = None,
+        name: str | None = None,
+        state: str | None = None,
+        labels: dict[str, str] | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """One page of parent runs, newest first, and how many match in all.
+
+        Filtered in SQL (``name`` is a substring, ``labels`` exact values), so a
+        page costs the same with ten runs or ten thousand.
+        """
+        query: Select[Any] = select(RunRow).where(RunRow.iteration == 0)
+        if project is not None:
+            query = query.where(RunRow.project == project)
+        if name:
+            query = query.where(RunRow.name.contains(name, autoescape=True))
+        if state:
+            query = query.where(RunRow.state == state)
+        for key, value in (labels or {}).items():
+            query = query.where(RunRow.body[("metadata", "labels", key)].as_string() == value)
+        with self.session() as s:
+            total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
+            page = query.order_by(RunRow.updated.desc(), RunRow.id.desc())
+            rows = s.scalars(page.offset(max(offset, 0)).limit(max(limit, 0)))
+            return int(total), [dict(row.body) for row in rows]
+
+    def run_counts(self) -> dict[str, dict[str, int]]:
+        """Per project, how many parent runs are in each state."""
+        query = (
+            select(RunRow.project, RunRow.state, func.count())
+            .where(RunRow.iteration == 0)
+            .group_by(RunRow.project, RunRow.state)
+        )
+        counts: dict[str, dict[str, int]] = {}
+        with self.session() as s:
+            for project, state, count in s.execute(query):
+                counts.setdefault(project, {})[state] = int(count)
+        return counts
+
+    def list_iterations(self, uid: str, project: str = "") -> list[dict[str, Any]]:
+        """The children (``iteration > 0``) of a hyper-parameter run, by iteration."""
+        query = (
+            select(RunRow)
+            .where(RunRow.project == project, RunRow.uid == uid, RunRow.iteration > 0)
+            .order_by(RunRow.iteration)
+        )
+        with self.session() as s:
+            return [dict(row.body) for row in s.scalars(query)]
 
     def del_run(self, uid: str, project: str = "") -> None:
         """Delete a run, its children and its logs."""

@@ -10,7 +10,9 @@ import pytest
 
 from servegraph.errors import GraphError
 from servegraph.graph import FlowStep, RootFlowStep, RouterStep
-from servegraph.graph.plot import MERMAID_CDN, Layout, layout, to_dot, to_mermaid
+from servegraph.graph.plot import Layout, layout, to_dot, to_mermaid
+
+SVG_NS = "http://www.w3.org/2000/svg"
 
 
 def sample() -> RootFlowStep:
@@ -150,13 +152,15 @@ def test_text_files(tmp_path: Path, filename: str, first_line: str) -> None:
     assert path.read_text() == text and text.splitlines()[0] == first_line
 
 
-def test_html_file_embeds_mermaid(tmp_path: Path) -> None:
+def test_html_file_draws_svg_offline(tmp_path: Path) -> None:
     path = tmp_path / "graph.html"
     page = sample().plot(str(path))
     assert path.read_text() == page
     assert page.startswith("<!DOCTYPE html>")
-    assert f'<script src="{MERMAID_CDN}"></script>' in page
-    assert '<pre class="mermaid">\nflowchart LR\n' in page
+    assert "<script" not in page and "http://" not in page.replace(SVG_NS, "")
+    assert "https://" not in page
+    assert '<svg xmlns="http://www.w3.org/2000/svg"' in page
+    assert '<pre class="mermaid-source">\nflowchart LR\n' in page
     assert "n1((&quot;start&quot;))" in page
     assert sample().plot(format="html") == page
 

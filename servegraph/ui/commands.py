@@ -1,0 +1,48 @@
+"""``servegraph ui``: serve the web dashboard over the configured stores.
+
+servegraph ui                                  # http://127.0.0.1:8060/
+servegraph ui --host 0.0.0.0 --port 9000 --token s3cret
+servegraph ui --monitoring-path ./out/monitoring   # a job's own --output path
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "ui",
+        help="serve the web dashboard",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8060)
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("SERVEGRAPH_UI_TOKEN"),
+        help="token that actions (promote, stop) need (default $SERVEGRAPH_UI_TOKEN)",
+    )
+    parser.add_argument(
+        "--monitoring-path",
+        action="append",
+        default=[],
+        help="output path of a monitoring job, for its logged windows (repeatable)",
+    )
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from servegraph.config import get_config
+    from servegraph.ui.app import make_app
+
+    config = get_config()
+    app = make_app(config, token=args.token, monitoring_paths=args.monitoring_path)
+    print(f"servegraph dashboard on http://{args.host}:{args.port}/ (state in {config.home})")
+    web.run_app(app, host=args.host, port=args.port, print=None)
+    return 0

@@ -11,16 +11,26 @@ import argparse
 import os
 from typing import Any
 
+EXAMPLES = """\
+examples:
+  servegraph ui                                    # http://127.0.0.1:8060/
+  servegraph ui --host 0.0.0.0 --port 9000 --token s3cret
+  servegraph ui --monitoring-path ./out/monitoring # a monitoring job's own output path
+"""
+
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "ui",
         help="serve the web dashboard",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "Serve the web dashboard (runs, models, functions and their graphs, model\n"
+            "endpoints with drift, feature store, schedules) over the configured stores."
+        ),
+        epilog=EXAMPLES,
     )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8060)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8060, help="port to listen on (8060)")
     parser.add_argument(
         "--token",
         default=os.environ.get("SERVEGRAPH_UI_TOKEN"),

@@ -38,8 +38,10 @@ def _need(ok: bool, message: str) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One Chromium for the module (closed with it: Playwright's sync API holds an event
+    loop while it runs, which the async tests of later modules must not see)."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:

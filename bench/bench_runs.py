@@ -1,9 +1,12 @@
-"""Overhead of run tracking: a tracked in-process run against a plain function call.
+"""Overhead of run tracking, and of parallel hyper-parameter children.
 
 Prints, for N calls of a tiny handler, the time of plain calls (the baseline),
 of ``RunContext`` logging + one commit to the SQLite run database, and of full
 ``fn.run(kind="local")`` runs (record, output capture, log storage), with the
-ratios against the baseline. Runs in a temporary SERVEGRAPH_HOME.
+ratios against the baseline. Then, for 8 trivial children of a ``job``
+function, the per-child time of serial children (one process each) against
+``parallel_runs=4`` on the warm pool: its first run (starting the pool) and a
+second run (the pool warm). Runs in a temporary SERVEGRAPH_HOME.
 
     python bench/bench_runs.py            # N=200
     python bench/bench_runs.py --quick    # N=30
@@ -56,12 +59,33 @@ def main() -> None:
             fn.run(handler="handler", params={"x": i}, watch=False)
         full = time.perf_counter() - start
 
+        children = {"x": list(range(8))}
+        job = new_function("bench-job", kind="job", command=str(code))
+        start = time.perf_counter()
+        job.run(handler="handler", hyperparams=children, watch=False)
+        serial = time.perf_counter() - start
+        timings = []
+        for _ in range(2):
+            start = time.perf_counter()
+            job.run(handler="handler", hyperparams=children,
+                    hyper_param_options={"parallel_runs": 4}, watch=False)  # fmt: skip
+            timings.append(time.perf_counter() - start)
+        from servegraph.functions.pool import shutdown
+
+        shutdown()
+
     per = 1e3 / n
     print(f"calls: {n}")
     print(f"plain call           {base * per:9.4f} ms/call  (baseline)")
     print(f"context + commit     {tracked * per:9.4f} ms/call  ratio {tracked / base:,.0f}x")
     print(f"fn.run(kind=local)   {full * per:9.4f} ms/call  ratio {full / base:,.0f}x")
     print(f"fn.run vs context    {full / tracked:9.2f}x")
+    each = 1e3 / 8
+    cold, warm = timings
+    print("8 trivial job children:")
+    print(f"serial (a process each)       {serial * each:8.1f} ms/child  (baseline)")
+    print(f"parallel_runs=4, pool cold    {cold * each:8.1f} ms/child  ratio {cold / serial:.2f}x")
+    print(f"parallel_runs=4, pool warm    {warm * each:8.1f} ms/child  ratio {warm / serial:.2f}x")
 
 
 if __name__ == "__main__":

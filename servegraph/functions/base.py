@@ -225,11 +225,15 @@ class Function:
         db: RunDB,
         local: bool | None,
     ) -> list[dict[str, Any]]:
-        """Run hyper-parameter children: a process pool when ``parallel > 1``."""
+        """Run hyper-parameter children: on the warm worker pool when ``parallel > 1``."""
         if parallel > 1:
-            from servegraph.functions.hyper import run_in_pool
+            from servegraph.functions.local import code_file
+            from servegraph.functions.pool import run_in_pool
 
-            return run_in_pool(children, secrets, parallel)
+            command = code_file(self)
+            for child in children:
+                child["spec"]["runtime"]["command"] = command
+            return run_in_pool(children, secrets, parallel, db.url)
         return [self._execute(child, secrets, False, db, local) for child in children]
 
     def _execute(

@@ -20,12 +20,10 @@ from __future__ import annotations
 
 import copy
 import itertools
-import multiprocessing
 import operator
 import random
 import re
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from servegraph.errors import RunError
@@ -126,21 +124,6 @@ def _child(run: dict[str, Any], iteration: int, params: dict[str, Any]) -> dict[
     child["spec"]["hyper_param_options"] = {}
     child["spec"]["output_path"] = child["spec"]["default_output_path"] = ""
     return child
-
-
-def _worker(run: dict[str, Any], secrets: dict[str, str]) -> dict[str, Any]:
-    from servegraph.functions.execute import execute
-
-    return execute(run, secrets=secrets, watch=False)
-
-
-def run_in_pool(
-    children: list[dict[str, Any]], secrets: dict[str, str], parallel: int
-) -> list[dict[str, Any]]:
-    """Run children in a pool of ``parallel`` spawned processes."""
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=parallel, mp_context=ctx) as pool:
-        return list(pool.map(_worker, children, [secrets] * len(children)))
 
 
 def iterations_table(children: list[dict[str, Any]]) -> list[list[Any]]:

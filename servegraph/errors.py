@@ -17,9 +17,9 @@ Hierarchy::
     │   ├── BadRequestError            400: malformed body, wrong shape/datatype
     │   │   ├── PayloadTooLargeError   400: body over the size limit
     │   │   └── UnsupportedMediaTypeError  415: a body of a content type the graph cannot use
-    │   ├── UnauthorizedError          401: an action without the required token
+    │   ├── UnauthorizedError          401: missing or wrong bearer token
     │   ├── NotFoundError              404: unknown model, version, route or path
-    │   ├── MethodNotAllowedError      405
+    │   ├── MethodNotAllowedError      405 (``allowed`` becomes the Allow header)
     │   ├── StepError                  500: a step raised; names the step
     │   ├── NotReadyError              503: not ready / shutting down
     │   ├── UpstreamError              502: a service a step called failed
@@ -92,7 +92,7 @@ class UnsupportedMediaTypeError(BadRequestError):
 
 
 class UnauthorizedError(ServingError):
-    """The action needs a token the request does not carry (the dashboard's actions)."""
+    """The request lacks the required bearer token (serve's --token, the dashboard's actions)."""
 
     status_code = 401
 
@@ -107,6 +107,10 @@ class MethodNotAllowedError(ServingError):
     """The path exists but does not accept this HTTP method."""
 
     status_code = 405
+
+    def __init__(self, message: str, allowed: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.allowed = allowed
 
 
 class StepError(ServingError):

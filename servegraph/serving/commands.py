@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import runpy
 import signal
 import sys
@@ -27,10 +28,12 @@ from servegraph.serving.nuclio_spec import SERVING_SPEC_ENV, serving_spec_of
 if TYPE_CHECKING:  # imported when serving, so `servegraph --help` stays fast
     from servegraph.serving.server import GraphServer
 
+TOKEN_ENV = "SERVEGRAPH_TOKEN"
+
 EXAMPLES = """\
 examples:
-  servegraph serve function.yaml --port 8080
-  servegraph serve app.py --host 127.0.0.1 --port 9000
+  servegraph serve function.yaml --port 8080          # on 127.0.0.1 only
+  servegraph serve app.py --host 0.0.0.0 --port 9000 --token "$TOKEN"
   servegraph serve function.yaml --source redis://localhost:6379/requests
   servegraph serve function.yaml --port 8080 --workers 4
 """
@@ -49,7 +52,19 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("spec", help="function YAML (fn.export / fn.to_yaml) or Python file")
     parser.add_argument("--port", type=int, default=8080, help="HTTP port (default: 8080)")
-    parser.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all)")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1; 0.0.0.0 accepts other machines)",
+    )
+    parser.add_argument(
+        "--token",
+        help=f"require 'Authorization: Bearer TOKEN' on every route but liveness "
+        f"(default: ${TOKEN_ENV} if set)",
+    )
+    parser.add_argument(
+        "--protect-metrics", action="store_true", help="put /metrics behind the token too"
+    )
     parser.add_argument("--source", help="serve records of this stream URL instead of HTTP")
     parser.add_argument(
         "--dead-letter",
@@ -69,6 +84,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--reuse-port", action="store_true", help="bind with SO_REUSEPORT (set for each worker)"
     )
     return parser
+
+
+def token_of(args: argparse.Namespace) -> str | None:
+    """The bearer token: ``--token``, else the ``SERVEGRAPH_TOKEN`` environment variable."""
+    return args.token or os.environ.get(TOKEN_ENV) or None
 
 
 def _spec_from_document(document: Any, path: Path) -> dict[str, Any]:
@@ -175,6 +195,8 @@ def _worker_args(args: argparse.Namespace) -> list[str]:
         worker += ["--function", args.function]
     if args.access_log:
         worker.append("--access-log")
+    if args.protect_metrics:
+        worker.append("--protect-metrics")
     return worker
 
 
@@ -186,6 +208,9 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError("--workers serves HTTP; start one consumer per --source instead.")
         from servegraph.serving.workers import serve_workers
 
+        token = token_of(args)
+        if token:  # to the workers by environment, never on a command line
+            os.environ[TOKEN_ENV] = token
         return serve_workers(
             _worker_args(args),
             workers=args.workers,
@@ -207,5 +232,7 @@ def run(args: argparse.Namespace) -> int:
         max_body_size=args.max_body_size,
         access_log=args.access_log,
         reuse_port=args.reuse_port or None,
+        token=token_of(args),
+        protect_metrics=args.protect_metrics,
     )
     return 0

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from servegraph.errors import BadRequestError
+from servegraph.serving.json_body import parse_json as parse_json  # re-exported
 from servegraph.serving.tensor_binary import HEADER_LENGTH as HEADER_LENGTH  # re-exported
 from servegraph.serving.tensor_binary import join_bytes, split_bytes
 from servegraph.serving.tensor_binary import split_header as split_header  # re-exported
@@ -194,14 +195,6 @@ def decode_tensor(tensor: Mapping[str, Any], raw: bytes | None = None) -> Tensor
             f"Tensor {name!r} of shape {shape} needs {count} elements. Got {values.size} instead."
         )
     return Tensor(name, str(datatype), shape, values.reshape(shape), parameters)
-
-
-def parse_json(data: bytes | str) -> Any:
-    """Parse a JSON document, raising BadRequestError for malformed input."""
-    try:
-        return json.loads(data)
-    except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
-        raise BadRequestError(f"The request body is not valid JSON: {exc}") from exc
 
 
 def decode_infer_request(

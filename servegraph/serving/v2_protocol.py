@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 from servegraph.errors import BadRequestError
 from servegraph.serving.event import Response
+from servegraph.serving.json_body import parse_json
 from servegraph.serving.tensor_binary import HEADER_LENGTH
 from servegraph.serving.tensors import (
     InferRequest,
@@ -68,10 +69,7 @@ def decode_body(body: Any, content_type: str | None = None) -> Any:
     if isinstance(body, bytes | bytearray | str):
         if not body:
             return None
-        try:
-            return json.loads(body)
-        except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
-            raise BadRequestError(f"The request body is not valid JSON: {exc}") from exc
+        return parse_json(body)
     return body
 
 

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from servegraph.errors import ConfigError
 from servegraph.serving.http.metrics import instrument_steps
@@ -26,6 +27,7 @@ from servegraph.serving.http.metrics_shared import WorkerMetrics, metrics_from_e
 from servegraph.serving.http.middleware import (
     METRICS_KEY,
     MODELS_KEY,
+    auth_middleware,
     edge_middleware,
     model_names,
 )
@@ -87,18 +89,27 @@ async def _drain(app: web.Application) -> None:
 
 
 def create_app(
-    server: GraphServerLike, *, max_body_size: int = DEFAULT_MAX_BODY
+    server: GraphServerLike,
+    *,
+    max_body_size: int = DEFAULT_MAX_BODY,
+    token: str | None = None,
+    protect_metrics: bool = False,
 ) -> web.Application:
     """Build the aiohttp application serving ``server`` (an initialised GraphServer).
 
     ``max_body_size`` (bytes) bounds request bodies; a bigger one gets a 400.
+    With ``token``, every path but ``/v2/health/live`` (and ``/metrics``, unless
+    ``protect_metrics``) needs ``Authorization: Bearer <token>``, else 401.
     """
     if not isinstance(max_body_size, int) or max_body_size < 1:
         raise ConfigError(
             f"The 'max_body_size' parameter of create_app must be a positive int. "
             f"Got {max_body_size!r} instead."
         )
-    app = web.Application(client_max_size=max_body_size, middlewares=[edge_middleware])
+    middlewares: list[Middleware] = [edge_middleware]
+    if token:
+        middlewares.append(auth_middleware(token, protect_metrics))
+    app = web.Application(client_max_size=max_body_size, middlewares=middlewares)
     app[SERVER_KEY] = server
     app[LIFECYCLE_KEY] = Lifecycle()
     app[METRICS_KEY] = metrics = metrics_from_env()
@@ -125,15 +136,22 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
 def run_app(
     server: GraphServerLike,
     *,
-    host: str = "0.0.0.0",
+    host: str = "127.0.0.1",
     port: int = 8080,
     shutdown_timeout: float = 30.0,
     max_body_size: int = DEFAULT_MAX_BODY,
     access_log: bool = False,
+    token: str | None = None,
+    protect_metrics: bool = False,
     **kwargs: Any,
 ) -> None:
-    """Serve until SIGTERM/SIGINT, then shut down gracefully (blocking)."""
-    app = create_app(server, max_body_size=max_body_size)
+    """Serve until SIGTERM/SIGINT, then shut down gracefully (blocking).
+
+    Binds loopback by default: pass ``host="0.0.0.0"`` to accept other machines.
+    """
+    app = create_app(
+        server, max_body_size=max_body_size, token=token, protect_metrics=protect_metrics
+    )
     web.run_app(
         app,
         host=host,

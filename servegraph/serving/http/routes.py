@@ -127,12 +127,13 @@ def event_headers(headers: Any) -> dict[str, str]:
 def _check_method(request: web.Request) -> None:
     path, method = request.path, request.method
     if path in BUILTIN_PATHS:
-        raise MethodNotAllowedError(f"{path} accepts GET only. Got {method}.")
+        raise MethodNotAllowedError(f"{path} accepts GET only. Got {method}.", ("GET",))
     if path.startswith("/v2/models/"):
         allowed = OPERATION_METHODS.get(parse_path(path).operation)
         if allowed is not None and method not in allowed:
             raise MethodNotAllowedError(
-                f"{path} accepts {', '.join(sorted(allowed))} only. Got {method}."
+                f"{path} accepts {', '.join(sorted(allowed))} only. Got {method}.",
+                tuple(sorted(allowed)),
             )
 
 

@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 EXTRAS := dev,redis,kafka,postgres,dask
 ONLINE ?=
 STREAM ?=
+UI ?=
 
 .PHONY: venv demo test check lint typecheck bench clean
 
@@ -18,7 +19,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python examples/demo.py $(if $(ONLINE),--online $(ONLINE)) $(if $(STREAM),--stream $(STREAM))
+	$(BIN)/python examples/demo.py $(if $(ONLINE),--online $(ONLINE)) $(if $(STREAM),--stream $(STREAM)) $(if $(UI),--ui)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

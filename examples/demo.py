@@ -9,6 +9,9 @@
 7. the alert's retraining run registers v2, which answers a request
 8. print the lineage of that prediction
 
+At the end it prints how to look at all of it in the dashboard (``servegraph
+ui``); with ``--ui`` it serves the dashboard itself until interrupted.
+
 Embedded defaults (SQLite, Parquet, file streams under $SERVEGRAPH_HOME), or
 Redis::
 
@@ -64,6 +67,8 @@ class Settings:
     online: str
     stream: str
     out_dir: Path
+    ui: bool = False
+    ui_port: int = 8060
 
     @property
     def requests(self) -> int:
@@ -146,6 +151,7 @@ async def run(settings: Settings) -> None:
     async with AsyncExitStack() as stack:
         with step(4, "serve the graph over HTTP"):
             fn = build_function(settings.project, vector, [v1], settings.stream)
+            fn.save()  # the dashboard draws the saved graph
             console.print(fn.spec.graph.plot())
             served = await stack.enter_async_context(serve_http(fn, [v1]))
             console.print(f"serving {fn.uri} at {served.url}")
@@ -164,6 +170,7 @@ async def run(settings: Settings) -> None:
         v2 = retrained_model(settings.project, report)
         console.print(f"run {v2.run_uid} registered {v2.uri}: {v2.summary()}")
         fn = build_function(settings.project, vector, [v1, v2], settings.stream)
+        fn.save()
         legit = sample(data.recent[data.recent["is_fraud"] == 0], 100, seed=3)
         await compare_versions(fn, [v1, v2], legit)
         async with serve_http(fn, [v1, v2]) as served, aiohttp.ClientSession() as session:
@@ -187,6 +194,8 @@ def parse_args(argv: list[str] | None) -> Settings:
     parser.add_argument(
         "--project", help="project name, new for each run (default: fraud-demo-<time>)"
     )
+    parser.add_argument("--ui", action="store_true", help="then serve the dashboard")
+    parser.add_argument("--ui-port", type=int, default=8060, help="the dashboard's port")
     args = parser.parse_args(argv)
     if args.scale <= 0:
         parser.error(f"--scale must be positive, got {args.scale}")
@@ -194,7 +203,7 @@ def parse_args(argv: list[str] | None) -> Settings:
     online = args.online or get_config().online_store
     stream = args.stream or default_stream_url()
     out_dir = get_config().home / "demo" / project
-    return Settings(project, args.scale, online, stream, out_dir)
+    return Settings(project, args.scale, online, stream, out_dir, args.ui, args.ui_port)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -208,8 +217,28 @@ def main(argv: list[str] | None = None) -> int:
             console.print_exception()  # a bug rather than a failed check: show where
         console.print(f"[bold red]demo FAILED[/]: {exc}")
         return 1
-    console.print(f"[bold green]demo OK[/] in {time.perf_counter() - start:.0f}s")
+    took = time.perf_counter() - start
+    monitoring = settings.out_dir / "monitoring"
+    url = f"http://127.0.0.1:{settings.ui_port}/#/runs?project={settings.project}"
+    if not settings.ui:
+        console.print(
+            f"dashboard: [bold]servegraph ui --monitoring-path {monitoring}[/], then open {url} "
+            "(or make demo UI=1)"
+        )
+    console.print(f"[bold green]demo OK[/] in {took:.0f}s")
+    if settings.ui:
+        serve_dashboard(monitoring, settings.ui_port, url)
     return 0
+
+
+def serve_dashboard(monitoring: Path, port: int, url: str) -> None:
+    """Serve the dashboard over the demo's state until interrupted."""
+    from aiohttp import web
+
+    from servegraph.ui import make_app
+
+    console.print(f"dashboard on [bold]{url}[/] (Ctrl-C to stop)")
+    web.run_app(make_app(monitoring_paths=[monitoring]), host="127.0.0.1", port=port, print=None)
 
 
 if __name__ == "__main__":

@@ -307,6 +307,11 @@ class MonitoringJob:
                         ep.reference_stats if ep else {},
                         self.data.load(endpoint_id, last),
                         self.output_path / "reports" / quote(endpoint_id, safe=""),
+                        model=" ".join(p for p in (ep.model_name, ep.model_version) if p)
+                        if ep
+                        else "",
+                        thresholds=self.thresholds,
+                        window=self.window,
                     )
                 )
         ordered = sorted(report.windows, key=lambda w: (w.window_start, w.endpoint_id))

@@ -306,7 +306,9 @@ async function pageEndpoint(parts) {
     ${card(`Histograms, reference <span style="color:#7f9ccc">■</span> vs current <span style="color:#d1453b">■</span> <span class="muted small">window ${time(hist.window_start)}</span>`, hist.has_data ? `<div class="hist-grid">${hists}</div>` : `<p class="empty">The logged data of the latest window is not on this host (start the dashboard with --monitoring-path).</p>`)}
     <div class="grid">
       ${card("Latest window per feature", table(["feature", "value#", "status", "rows#"], latest, "No results."))}
-      ${card("Alerts", table(["rule", "active", "last fired", "last window"], data.alerts.map((a) => [td(esc(a.rule)), td(a.active ? badge("active", "error") : "no"), td(time(a.last_fired)), td(time(a.last_window))]), "No alert rule has fired."))}
+      ${card("Alerts", table(["rule", "active", "last fired", "last window"], data.alerts.map((a) => [td(esc(a.rule === "__retrain__" ? "retraining trigger" : a.rule)), td(a.active ? badge("active", "error") : "no"), td(time(a.last_fired)), td(time(a.last_window))]), "No alert rule has fired."))}
+    </div>
+    <div class="grid">
       ${card("Retraining runs", table(["run", "state", "started"], data.retraining.map((r) => [td(`<a href="${link(["run", r.project, r.uid])}">${esc(r.name)}</a>`), td(badge(r.state)), td(time(r.start_time))]), "No retraining run."))}
       ${card("Model versions", table(["version", "tags", "updated", "metrics"], data.model_versions.map((m) => [td(`<span class="mono">${esc(m.hash.slice(0, 12))}</span>`), td(m.tags.map((t) => badge(t, "tag")).join(" ")), td(time(m.updated)), td(`<span class="mono">${esc(Object.entries(m.metrics).map(([k, v]) => `${k}=${sgFmt(v)}`).join(" "))}</span>`)]), "The model is not in the artifact store."))}
     </div>`;

@@ -126,14 +126,42 @@ def _labels(cluster: Cluster) -> list[str]:
     return out
 
 
+def step_rows(graph: dict[str, Any], prefix: str = "") -> list[dict[str, Any]]:
+    """One row per step of a graph's dict form (nested flows and routes included)."""
+    rows: list[dict[str, Any]] = []
+    children = {**(graph.get("steps") or {}), **(graph.get("routes") or {})}
+    for name, step in children.items():
+        if not isinstance(step, dict):
+            continue
+        rows.append(
+            {
+                "name": f"{prefix}{name}",
+                "kind": step.get("kind") or "task",
+                "class_name": step.get("class_name") or "",
+                "handler": step.get("handler") or "",
+                "after": step.get("after") or [],
+                "function": step.get("function") or "",
+                "path": step.get("path") or "",
+                "on_error": step.get("on_error") or "",
+            }
+        )
+        rows.extend(step_rows(step, f"{prefix}{name}."))
+    return rows
+
+
 def draw_graph(graph: dict[str, Any]) -> dict[str, Any]:
-    """The graph's SVG and the labels of every drawn step (or the error)."""
+    """The graph's SVG, the labels of every drawn step and a row per step (or the error)."""
     try:
         root = graph_from_dict(graph)
         picture = layout(root)
-        return {"svg": layout_to_svg(picture), "steps": _labels(picture.root), "error": None}
+        return {
+            "svg": layout_to_svg(picture),
+            "steps": _labels(picture.root),
+            "details": step_rows(graph),
+            "error": None,
+        }
     except ServegraphError as exc:
-        return {"svg": None, "steps": [], "error": str(exc)}
+        return {"svg": None, "steps": [], "details": [], "error": str(exc)}
 
 
 async def get_function(request: web.Request) -> web.Response:

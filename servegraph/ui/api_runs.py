@@ -103,7 +103,10 @@ async def get_run(request: web.Request) -> web.Response:
         return {
             "run": run,
             "summary": run_summary(run),
-            "children": [run_summary(c) for c in children],
+            "children": [
+                {**run_summary(c), "parameters": c.get("spec", {}).get("parameters") or {}}
+                for c in children
+            ],
             "best_iteration": _best(parent or run),
             "parent": run_summary(parent) if parent else None,
         }

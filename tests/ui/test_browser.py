@@ -185,3 +185,15 @@ def test_function_page_draws_every_step(watched: Watched) -> None:
         box = node.bounding_box()
         assert box is not None and box["width"] > 20 and box["height"] > 20, step
     assert page.locator("#graph path.edge-error").count() == 1
+
+
+def test_running_run_log_is_followed(watched: Watched, ui_config: Any, fx: data.Fixture) -> None:
+    from servegraph.storage.rundb import get_run_db
+
+    page = watched.open(f"/run/{data.PROJECT}/{fx.running_uid}")
+    assert "epoch 2/100" in page.locator("#log").inner_text()
+    assert page.locator("#stop").is_visible()
+    get_run_db(ui_config[0].dbpath).store_log(fx.running_uid, data.PROJECT, b"epoch 3/100\n")
+    page.wait_for_function("document.getElementById('log').textContent.includes('epoch 3/100')")
+    assert page.locator("#log").inner_text().count("epoch 2/100") == 1  # appended, not reloaded
+    watched.open("/runs")  # leaving the page stops following

@@ -126,9 +126,13 @@ async function pageRun(parts, query) {
   const artifacts = (status.artifacts || []).map((a) => [
     td(`<a href="${link(["artifact", a.metadata.project, a.metadata.key])}">${esc(a.metadata.key)}</a>`),
     td(badge(a.kind)), td(`<span class="mono">${esc(a.uri || "")}</span>`)]);
+  const paramNames = [...new Set(data.children.flatMap((c) => Object.keys(c.parameters || {})))];
+  const resultNames = [...new Set(data.children.flatMap((c) => Object.keys(c.results || {})))];
+  const cell = (v) => td(typeof v === "number" ? sgFmt(v) : esc(v ?? ""), "num");
   const children = data.children.map((c) => [
     td(`<a href="${link(["run", c.project, c.uid], { iter: c.iteration })}">${c.iteration}</a>${c.iteration === data.best_iteration ? ` ${badge("best", "completed")}` : ""}`),
-    td(badge(c.state)), td(`<span class="mono">${esc(JSON.stringify(c.results))}</span>`)]);
+    td(badge(c.state)), ...paramNames.map((n) => cell((c.parameters || {})[n])), ...resultNames.map((n) => cell(c.results[n]))]);
+  const childHeaders = ["iteration", "state", ...paramNames.map((n) => `${n}#`), ...resultNames.map((n) => `${n}#`)];
   const running = ["created", "running"].includes(status.state);
   const fn = spec.function || "";
   const fnName = fn.includes("/") ? fn.split("/")[1].split("@")[0].split(":")[0] : "";
@@ -147,17 +151,18 @@ async function pageRun(parts, query) {
       ${card("Inputs", kv(spec.inputs))}
     </div>
     ${card("Metrics", metricCharts(status.metrics))}
-    ${children.length ? card(`Iterations <span class="muted small">(best: ${esc(data.best_iteration)}, selector ${esc((spec.hyper_param_options || {}).selector || "–")})</span>`, table(["iteration", "state", "results"], children)) : ""}
+    ${children.length ? card(`Iterations <span class="muted small">(best: ${esc(data.best_iteration)}, selector ${esc((spec.hyper_param_options || {}).selector || "–")})</span>`, table(childHeaders, children)) : ""}
     ${card("Artifacts", table(["key", "kind", "uri"], artifacts, "No artifacts."))}
     ${card(`Log ${running ? '<span class="muted small">(following)</span>' : ""}`, `<pre class="log" id="log"></pre>`)}`;
   const logBox = document.getElementById("log");
+  const here = location.hash;
   let offset = 0;
   const tail = async () => {
     const log = await api(`/api/runs/${encodeURIComponent(proj)}/${encodeURIComponent(uid)}/log?offset=${offset}`);
     offset = log.offset;
     if (log.text) { logBox.textContent += log.text; logBox.scrollTop = logBox.scrollHeight; }
     if (!logBox.textContent) { logBox.textContent = "(no log)"; }
-    if (!log.final && parseHash().parts[1] === proj) { pollTimer = setTimeout(() => tail().catch(showError), 1500); }
+    if (!log.final && location.hash === here) { pollTimer = setTimeout(() => tail().catch(showError), 1500); }
   };
   await tail();
   const stop = document.getElementById("stop");
@@ -260,6 +265,9 @@ async function pageFunction(parts, query) {
   const graph = data.graph;
   main.innerHTML = `<h1>Function ${esc(name)} <span class="muted small">${esc(proj)} · ${esc(data.function.kind)}</span></h1>
     ${graph ? card(`Serving graph <span class="muted small">${graph.steps.length} steps</span>`, graph.error ? `<div class="error-box">${esc(graph.error)}</div>` : `<div class="graph-box" id="graph">${graph.svg}</div>`) : ""}
+    ${graph && graph.details.length ? card("Steps", table(["step", "kind", "class / handler", "after", "runs in", "on error"], graph.details.map((d) => [
+      td(`<b>${esc(d.name)}</b>`), td(badge(d.kind, "")), td(`<span class="mono">${esc(d.class_name || d.handler)}${d.path ? ` → ${esc(d.path)}` : ""}</span>`),
+      td(esc(d.after.join(", "))), td(d.function ? `<a href="${link(["function", proj, d.function])}">${esc(d.function)}</a>` : ""), td(esc(d.on_error))]))) : ""}
     <div class="grid">${card("Versions", table(["version", "tags", "kind"], rows))}
     ${card("Spec", `<pre class="mono">${esc(JSON.stringify(Object.fromEntries(Object.entries(data.function.spec || {}).filter(([k]) => k !== "graph")), null, 1).slice(0, 3000))}</pre>`)}</div>`;
 }

@@ -102,14 +102,18 @@ class Project:
     # --- functions --------------------------------------------------------------------
     def set_function(
         self,
-        func: str | Function,
+        func: str | Any,
         name: str = "",
         kind: str = "",
         image: str = "",
         handler: str = "",
-    ) -> Function:
-        """Add (or replace) a function: a code file, a YAML spec, ``hub://name`` or an object."""
-        if isinstance(func, Function):
+    ) -> Any:
+        """Add (or replace) a function: a code file, a YAML spec, ``hub://name`` or an object.
+
+        ``set_function("app.py", name="scores", kind="serving")`` gives a serving
+        function carrying ``app.py``: build its graph on the returned object.
+        """
+        if not isinstance(func, str):
             entry: dict[str, Any] = {"name": name or func.name, "spec": func.to_dict()}
         else:
             entry = {"name": name, "url": func, "kind": kind, "image": image, "handler": handler}
@@ -121,7 +125,7 @@ class Project:
         fn.save()
         return fn
 
-    def _build(self, entry: dict[str, Any]) -> Function:
+    def _build(self, entry: dict[str, Any]) -> Any:
         if "spec" in entry:
             fn = Function.from_dict(entry["spec"])
         else:
@@ -138,16 +142,25 @@ class Project:
                     fn = Function.from_dict({**fn.to_dict(), "kind": entry["kind"]})
             else:
                 fn = new_function(entry.get("name", ""), kind=entry.get("kind") or "job")
+            if not isinstance(fn, Function):  # a serving function: graph, code and image
+                if entry.get("image"):
+                    fn.with_build(image=entry["image"])
+                fn.name = entry.get("name") or fn.name
+                fn.project = self.name
+                return fn
             if entry.get("handler"):
                 fn.spec["default_handler"] = entry["handler"]
             if entry.get("image"):
                 fn.spec["image"] = entry["image"]
+        if not isinstance(fn, Function):
+            fn.project = self.name
+            return fn
         if entry.get("name"):
             fn.metadata["name"] = entry["name"]
         fn.metadata["project"] = self.name
         return fn
 
-    def get_function(self, name: str) -> Function:
+    def get_function(self, name: str) -> Any:
         """The project function ``name``."""
         for entry in self.spec["functions"]:
             if entry["name"] == name:

@@ -14,7 +14,7 @@ deploys it.
 
 from __future__ import annotations
 
-import inspect
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,12 +23,12 @@ from typing import Any
 import yaml
 
 from servegraph.errors import DeployError, GraphError
+from servegraph.functions.serving_code import ServingCode, caller_globals
 from servegraph.functions.serving_options import ServingOptions
 from servegraph.graph import RootFlowStep, RouterStep
 from servegraph.graph.serialize import graph_from_dict
 from servegraph.serving.mock import MockServer, create_mock_server
 
-TRACKER_CLASS = "servegraph.monitoring.tracking:StreamTracker"
 TOPOLOGIES = ("router", "flow")
 
 
@@ -45,14 +45,19 @@ class ServingSpec:
     http: dict[str, Any] = field(default_factory=dict)
     resources: dict[str, Any] = field(default_factory=dict)
     triggers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    build: dict[str, Any] = field(default_factory=dict)
+    code_module: str | None = None
+    image: str = ""
 
 
-class ServingFunction(ServingOptions):
+class ServingFunction(ServingCode, ServingOptions):
     """A function of kind ``serving`` (see the module docstring).
 
     Parameters:
         name, project, tag: identity; ``uri`` is ``project/name:tag``.
         parameters: values steps read with ``context.get_param``.
+        command: a code file (or folder) the graph's classes and handlers live in.
+        image, requirements: the image's base and the packages installed in it.
     """
 
     kind = "serving"
@@ -64,12 +69,15 @@ class ServingFunction(ServingOptions):
         tag: str = "",
         parameters: Mapping[str, Any] | None = None,
         env: Mapping[str, str] | None = None,
+        command: str | None = None,
+        image: str | None = None,
+        requirements: list[str] | None = None,
         **kwargs: Any,
     ) -> None:
         if kwargs:
             raise GraphError(
-                f"ServingFunction {name!r} got unknown arguments {sorted(kwargs)}; "
-                "accepted: name, project, tag, parameters, env"
+                f"ServingFunction {name!r} got unknown arguments {sorted(kwargs)}; accepted: "
+                "name, project, tag, parameters, env, command, image, requirements"
             )
         self.name = name
         self.project = project
@@ -77,6 +85,9 @@ class ServingFunction(ServingOptions):
         self.spec = ServingSpec(parameters=dict(parameters or {}), env=dict(env or {}))
         self.status_address: str | None = None
         self._mock_server: MockServer | None = None
+        self.with_build(image=image, requirements=requirements)
+        if command:
+            self.with_code(from_file=command)
 
     def __repr__(self) -> str:
         return f"ServingFunction({self.uri!r})"
@@ -185,53 +196,6 @@ class ServingFunction(ServingOptions):
             )
         return next(iter(routers.values()))
 
-    def set_tracking(
-        self,
-        stream_path: str | None = None,
-        batch: int | None = None,
-        sample: float | None = None,
-        stream_args: Mapping[str, Any] | None = None,
-        enable_tracking: bool = True,
-        *,
-        sampling_percentage: float | None = None,
-    ) -> None:
-        """Log every model request to a stream (``spec.tracking``, read by the server).
-
-        ``batch`` records per push; ``sample`` keeps every N-th record (or a fraction
-        below 1), ``sampling_percentage`` (MLRun's name) the percentage kept;
-        ``stream_args`` go to the stream backend; ``enable_tracking=False`` turns it off.
-        """
-        if not enable_tracking:
-            self.spec.tracking = None
-            return
-        if batch is not None and (not isinstance(batch, int) or batch <= 0):
-            raise GraphError(
-                f"The 'batch' parameter of set_tracking must be a positive int. Got {batch!r}."
-            )
-        if sampling_percentage is not None:
-            if sample is not None:
-                raise GraphError("set_tracking takes 'sample' or 'sampling_percentage', not both")
-            if (
-                not isinstance(sampling_percentage, int | float)
-                or not 0 < sampling_percentage <= 100
-            ):
-                raise GraphError(
-                    "The 'sampling_percentage' parameter of set_tracking must be in (0, 100]. "
-                    f"Got {sampling_percentage!r}."
-                )
-            sample = None if sampling_percentage == 100 else sampling_percentage / 100
-        if sample is not None and (not isinstance(sample, int | float) or sample <= 0):
-            raise GraphError(
-                f"The 'sample' parameter of set_tracking must be a positive number. Got {sample!r}."
-            )
-        self.spec.tracking = {
-            "class": TRACKER_CLASS,
-            "stream_path": stream_path,
-            "batch": batch,
-            "sample": sample,
-            "stream_args": dict(stream_args) if stream_args else None,
-        }
-
     def add_trigger(self, name: str, spec: Any) -> ServingFunction:
         """Add a Nuclio trigger: a trigger dict, an object with ``to_dict()``, or a stream URL.
 
@@ -285,11 +249,9 @@ class ServingFunction(ServingOptions):
         }
         if self.spec.tracking:
             spec["tracking"] = dict(self.spec.tracking)
-        for key in ("http", "resources"):
+        for key in ("http", "resources", "triggers", "build", "code_module", "image"):
             if getattr(self.spec, key):
-                spec[key] = dict(getattr(self.spec, key))
-        if self.spec.triggers:
-            spec["triggers"] = {name: dict(t) for name, t in self.spec.triggers.items()}
+                spec[key] = copy.deepcopy(getattr(self.spec, key))
         return {
             "kind": self.kind,
             "metadata": {"name": self.name, "project": self.project, "tag": self.tag},
@@ -316,6 +278,9 @@ class ServingFunction(ServingOptions):
         fn.spec.verbose = bool(spec.get("verbose", False))
         fn.spec.http = dict(spec.get("http") or {})
         fn.spec.resources = dict(spec.get("resources") or {})
+        fn.spec.build = dict(spec.get("build") or {})
+        fn.spec.code_module = spec.get("code_module")
+        fn.spec.image = str(spec.get("image") or "")
         return fn
 
     def to_yaml(self, path: str | Path | None = None) -> str:
@@ -329,7 +294,8 @@ class ServingFunction(ServingOptions):
     def to_server(self, namespace: Mapping[str, Any] | None = None, **app_args: Any) -> Any:
         """An aiohttp ``web.Application`` serving this function over HTTP (to embed or run).
 
-        Class names resolve in the caller's globals unless ``namespace`` is given;
+        Class names resolve in the caller's globals unless ``namespace`` is given,
+        then in the attached code;
         ``app_args`` go to ``servegraph.serving.http.create_app`` (``max_body_size``)::
 
             web.run_app(fn.to_server(), port=8080)
@@ -337,11 +303,7 @@ class ServingFunction(ServingOptions):
         from servegraph.serving.http import create_app
         from servegraph.serving.server import GraphServer
 
-        if namespace is None:
-            frame = inspect.currentframe()
-            caller = frame.f_back if frame is not None else None
-            namespace = caller.f_globals if caller is not None else None
-            del frame, caller
+        namespace = self.code_namespace(caller_globals() if namespace is None else namespace)
         server = GraphServer(self.serving_spec(graph_as_dict=False))
         server.init_states(namespace=namespace)
         return create_app(server, **app_args)
@@ -353,16 +315,13 @@ class ServingFunction(ServingOptions):
         track_models: bool = False,
         **kwargs: Any,
     ) -> MockServer:
-        """An in-process server for tests; class names resolve in the caller's globals.
+        """An in-process server for tests; names resolve in the caller's globals, then
+        in the attached code (imported here).
 
         ``track_models`` enables the function's tracking (off by default in the mock).
         ``kwargs`` override spec fields (``parameters``, ``load_mode``, ``verbose``).
         """
-        if namespace is None:
-            frame = inspect.currentframe()
-            caller = frame.f_back if frame is not None else None
-            namespace = caller.f_globals if caller is not None else None
-            del frame, caller
+        namespace = self.code_namespace(caller_globals() if namespace is None else namespace)
         spec = self.serving_spec(with_tracking=track_models, graph_as_dict=False)
         unknown = set(kwargs) - {"parameters", "load_mode", "verbose"}
         if unknown:
@@ -390,26 +349,6 @@ class ServingFunction(ServingOptions):
                 f"function {self.name!r} is not deployed; call deploy_function(fn, mock=True)"
             )
         return self._mock_server.test(path, body, method or "", headers, **kwargs)
-
-    def export(self, path: str | Path = "function.yaml") -> str:
-        """Write the Nuclio function spec to ``path``; return the path."""
-        from servegraph.serving.nuclio_spec import build_nuclio_spec
-
-        spec = build_nuclio_spec(self.to_dict())
-        Path(path).write_text(yaml.safe_dump(spec, sort_keys=False))
-        return str(path)
-
-    def deploy(self, dashboard: str | None = None) -> str:
-        """Deploy to Nuclio; return the function's address."""
-        from servegraph.config import get_config
-        from servegraph.serving.nuclio_deploy import deploy
-        from servegraph.serving.nuclio_spec import build_nuclio_spec
-
-        address: str = deploy(
-            build_nuclio_spec(self.to_dict()), dashboard or get_config().nuclio_dashboard
-        )
-        self.status_address = address
-        return address
 
     def save(self, tag: str = "latest") -> str:
         """Store this version (hash of its dict form) in the run database, tagged

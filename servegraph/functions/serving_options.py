@@ -20,14 +20,62 @@ from servegraph.errors import GraphError
 if TYPE_CHECKING:
     from servegraph.functions.serving import ServingSpec
 
+TRACKER_CLASS = "servegraph.monitoring.tracking:StreamTracker"
 # a Kubernetes quantity: 2, 0.5, 500m, 1Gi, 512M ...
 _QUANTITY = re.compile(r"^\d+(\.\d+)?(m|k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?$")
 
 
 class ServingOptions:
-    """Mixin of ServingFunction: environment, HTTP trigger, resources, plot."""
+    """Mixin of ServingFunction: tracking, environment, HTTP trigger, resources, plot."""
 
     spec: ServingSpec
+
+    def set_tracking(
+        self,
+        stream_path: str | None = None,
+        batch: int | None = None,
+        sample: float | None = None,
+        stream_args: Mapping[str, Any] | None = None,
+        enable_tracking: bool = True,
+        *,
+        sampling_percentage: float | None = None,
+    ) -> None:
+        """Log every model request to a stream (``spec.tracking``, read by the server).
+
+        ``batch`` records per push; ``sample`` keeps every N-th record (or a fraction
+        below 1), ``sampling_percentage`` (MLRun's name) the percentage kept;
+        ``stream_args`` go to the stream backend; ``enable_tracking=False`` turns it off.
+        """
+        if not enable_tracking:
+            self.spec.tracking = None
+            return
+        if batch is not None and (not isinstance(batch, int) or batch <= 0):
+            raise GraphError(
+                f"The 'batch' parameter of set_tracking must be a positive int. Got {batch!r}."
+            )
+        if sampling_percentage is not None:
+            if sample is not None:
+                raise GraphError("set_tracking takes 'sample' or 'sampling_percentage', not both")
+            if (
+                not isinstance(sampling_percentage, int | float)
+                or not 0 < sampling_percentage <= 100
+            ):
+                raise GraphError(
+                    "The 'sampling_percentage' parameter of set_tracking must be in (0, 100]. "
+                    f"Got {sampling_percentage!r}."
+                )
+            sample = None if sampling_percentage == 100 else sampling_percentage / 100
+        if sample is not None and (not isinstance(sample, int | float) or sample <= 0):
+            raise GraphError(
+                f"The 'sample' parameter of set_tracking must be a positive number. Got {sample!r}."
+            )
+        self.spec.tracking = {
+            "class": TRACKER_CLASS,
+            "stream_path": stream_path,
+            "batch": batch,
+            "sample": sample,
+            "stream_args": dict(stream_args) if stream_args else None,
+        }
 
     def set_envs(
         self, env_vars: Mapping[str, Any] | None = None, file_path: str | Path | None = None

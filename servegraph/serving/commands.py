@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from servegraph.errors import ConfigError
-from servegraph.serving.nuclio_spec import SERVING_SPEC_ENV, serving_spec_of
+from servegraph.serving.nuclio_spec import HANDLER, SERVING_SPEC_ENV, serving_spec_of
+from servegraph.serving.source import SOURCE_KEY, load_code
 
 if TYPE_CHECKING:  # imported when serving, so `servegraph --help` stays fast
     from servegraph.serving.server import GraphServer
@@ -109,6 +110,21 @@ def _spec_from_document(document: Any, path: Path) -> dict[str, Any]:
     )
 
 
+def _code_namespace(document: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The globals of the code carried in the spec (``spec.build.functionSourceCode``)."""
+    body: Mapping[str, Any] = document.get("spec") or {}
+    if not isinstance(body, Mapping):
+        return None
+    build = body.get("build") or {}
+    if not build.get(SOURCE_KEY):
+        return None
+    handler = str(body.get("handler") or "")
+    module = spec.get("code_module") or body.get("code_module") or handler.partition(":")[0]
+    if not module or module == HANDLER.partition(":")[0]:
+        raise ConfigError("The spec carries code but does not name its module (code_module).")
+    return vars(load_code(build, str(module)))
+
+
 def _function_in(namespace: Mapping[str, Any], var: str | None, path: Path) -> Any:
     found = {
         name: value
@@ -149,6 +165,7 @@ def load_server(spec_path: str, function: str | None = None) -> GraphServer:
         except yaml.YAMLError as exc:
             raise ConfigError(f"SPEC {spec_path!r} is not valid YAML/JSON: {exc}") from exc
         spec = _spec_from_document(document, path)
+        namespace = _code_namespace(document, spec)
     from servegraph.serving.server import GraphServer
 
     server = GraphServer(spec)

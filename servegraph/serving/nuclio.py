@@ -20,6 +20,7 @@ rebalance) flushes tracking; events whose strings Nuclio left undecoded
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import os
 from collections.abc import Callable, Coroutine, Mapping
@@ -56,7 +57,11 @@ def read_spec() -> dict[str, Any]:
 def init_context(context: Any, namespace: Mapping[str, Any] | None = None) -> None:
     """Build the server from the spec and keep it in ``context.user_data.server``
     (a GraphContext given as the context becomes the steps' context itself)."""
-    server = GraphServer(read_spec())
+    spec = read_spec()
+    if namespace is None and spec.get("code_module"):
+        # Nuclio imported the code as the handler's module (or unpacked its archive)
+        namespace = vars(importlib.import_module(str(spec["code_module"])))
+    server = GraphServer(spec)
     if isinstance(context, GraphContext):
         graph_context = context
     else:

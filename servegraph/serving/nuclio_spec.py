@@ -16,20 +16,23 @@ in the ``SERVING_SPEC_ENV`` environment variable.
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlparse
 
 import yaml
 
-from servegraph import __version__
 from servegraph.errors import DeployError
+from servegraph.serving.source import ENTRY_KEY, SOURCE_CODE, SOURCE_KEY, decode_text, encode_text
 from servegraph.serving.stream_source import DEFAULT_CONCURRENCY, DEFAULT_GROUP
 
 SERVING_SPEC_ENV = "SERVING_SPEC_ENV"
 HANDLER = "servegraph.serving.nuclio:handler"
 RUNTIME = "python:3.11"
 PROJECT_LABEL = "nuclio.io/project-name"
+# appended to a single-file code so that ``<module>:handler`` is Nuclio's entry point
+NUCLIO_ENTRY = "\nfrom servegraph.serving.nuclio import handler, init_context  # noqa: E402, F401\n"
 
 
 def serving_spec_of(fn_dict: Mapping[str, Any]) -> dict[str, Any]:
@@ -51,6 +54,8 @@ def serving_spec_of(fn_dict: Mapping[str, Any]) -> dict[str, Any]:
     }
     if spec.get("tracking"):
         serving["tracking"] = spec["tracking"]
+    if spec.get("code_module") and (spec.get("build") or {}).get(SOURCE_KEY):
+        serving["code_module"] = spec["code_module"]
     return serving
 
 
@@ -141,6 +146,46 @@ def trigger_section(name: str, spec: Any, function_name: str = "") -> dict[str, 
     return stream_trigger(spec, function_name)
 
 
+def nuclio_build(
+    spec: Mapping[str, Any],
+    *,
+    requirement: str | None = None,
+    commands: Sequence[str] = (),
+    base_image: str | None = None,
+) -> tuple[dict[str, Any], str]:
+    """``(spec.build, spec.handler)`` of the Nuclio spec of a function's ``spec``.
+
+    The code stays in ``functionSourceCode`` (a single file gets the line that
+    imports the servegraph handler, so ``<module>:handler`` is the entry, as
+    Nuclio names the file by the handler's module); the image runs
+    ``pip install`` for the requirements and for servegraph itself when
+    ``servegraph_requirement`` (or ``requirement``) says how.
+    """
+    given = dict(spec.get("build") or {})
+    module = spec.get("code_module")
+    build: dict[str, Any] = {}
+    handler = HANDLER
+    if given.get(SOURCE_KEY):
+        entry = given.get(ENTRY_KEY) or SOURCE_CODE
+        build[SOURCE_KEY] = given[SOURCE_KEY]
+        build[ENTRY_KEY] = entry
+        if entry == SOURCE_CODE and module:
+            text = decode_text(given) + NUCLIO_ENTRY
+            build[SOURCE_KEY] = encode_text(text)[SOURCE_KEY]
+            handler = f"{module}:handler"
+    servegraph = requirement or given.get("servegraph_requirement")
+    installs = [*(given.get("requirements") or []), *([servegraph] if servegraph else [])]
+    build["commands"] = [
+        *(given.get("commands") or []),
+        *([f"pip install {' '.join(shlex.quote(str(r)) for r in installs)}"] if installs else []),
+        *commands,
+    ]
+    image = base_image or spec.get("image") or given.get("base_image") or given.get("baseImage")
+    if image:
+        build["baseImage"] = image
+    return build, handler
+
+
 def _check_replicas(min_replicas: int | None, max_replicas: int | None) -> None:
     for label, value in (("min_replicas", min_replicas), ("max_replicas", max_replicas)):
         if value is not None and (not isinstance(value, int) or value < 0):
@@ -173,8 +218,10 @@ def build_nuclio_spec(
 
     ``fn_dict`` has ``metadata`` (name, project, labels) and ``spec`` (graph,
     parameters, env, build, min/max replicas, resources); keyword arguments
-    override the spec. ``requirement`` is what pip installs at build time
-    (default ``servegraph==<this version>``).
+    override the spec. ``requirement`` is how pip installs servegraph at build
+    time (default: ``spec.build.servegraph_requirement``; servegraph is not on
+    PyPI, so nothing is installed unless told, e.g. a wheel URL or
+    ``servegraph @ git+https://...``).
     """
     metadata = fn_dict.get("metadata") or {}
     spec = fn_dict.get("spec") or {}
@@ -203,15 +250,9 @@ def build_nuclio_spec(
     )
     env += [{"name": k, "value": str(v)} for k, v in items if k != SERVING_SPEC_ENV]
 
-    build = dict(spec.get("build") or {})
-    build["commands"] = [
-        *(build.get("commands") or []),
-        f"pip install '{requirement or f'servegraph=={__version__}'}'",
-        *commands,
-    ]
-    if base_image or build.get("base_image"):
-        build["baseImage"] = base_image or build.pop("base_image")
-    build.pop("base_image", None)
+    build, handler = nuclio_build(
+        spec, requirement=requirement, commands=commands, base_image=base_image
+    )
 
     triggers: dict[str, Any] = {
         "http": http_trigger(spec.get("http") or {}, http_port, http_workers)
@@ -223,7 +264,7 @@ def build_nuclio_spec(
 
     body: dict[str, Any] = {
         "runtime": RUNTIME,
-        "handler": HANDLER,
+        "handler": handler,
         "env": env,
         "build": build,
         "triggers": triggers,

@@ -12,7 +12,8 @@ import yaml
 import servegraph as sg
 from servegraph.errors import DeployError, GraphError
 from servegraph.functions.deploy import deploy_function
-from servegraph.functions.serving import TRACKER_CLASS, ServingFunction
+from servegraph.functions.serving import ServingFunction
+from servegraph.functions.serving_options import TRACKER_CLASS
 from servegraph.graph import RootFlowStep, RouterStep
 from servegraph.serving import V2ModelServer
 from servegraph.serving.routers import VotingEnsemble

@@ -27,6 +27,8 @@ COMMANDS: dict[str, str] = {
     "batch": "servegraph.serving.batch_command",
     "monitor": "servegraph.monitoring.commands",
     "config": "servegraph.functions.commands.config",
+    "schedule": "servegraph.functions.commands.schedule",
+    "scheduler": "servegraph.functions.commands.scheduler",
     "ui": "servegraph.ui.commands",
 }
 

@@ -59,6 +59,7 @@ def load_handler(command: str, handler: str) -> Callable[..., Any]:
 def call_handler(fn: Callable[..., Any], context: Any) -> Any:
     """Call ``fn`` passing the context, matching parameters and inputs by argument name."""
     kwargs: dict[str, Any] = {}
+    missing: list[str] = []
     inputs = context.inputs
     params = context.parameters
     for i, (name, param) in enumerate(inspect.signature(fn).parameters.items()):
@@ -75,7 +76,19 @@ def call_handler(fn: Callable[..., Any], context: Any) -> Any:
             kwargs[name] = context.get_param(name)
         elif param.default is not inspect.Parameter.empty:
             kwargs[name] = context.get_param(name, param.default)
+        else:
+            missing.append(name)
+    if missing:
+        raise RunError(
+            f"The handler {getattr(fn, '__name__', fn)!r} needs {_names(missing)} "
+            "(no default): give it as a parameter (-p KEY=VALUE, params=) or an input."
+        )
     return fn(**kwargs)
+
+
+def _names(missing: list[str]) -> str:
+    quoted = ", ".join(repr(m) for m in missing)
+    return f"the argument {quoted}" if len(missing) == 1 else f"the arguments {quoted}"
 
 
 def log_return(context: Any, value: Any) -> None:

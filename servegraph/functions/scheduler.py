@@ -10,6 +10,7 @@ A schedule is due at ``now`` when its cron has a fire time after its last run
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -19,6 +20,10 @@ from croniter import croniter
 
 from servegraph.errors import ServegraphError
 from servegraph.storage.rundb import RunDB, get_run_db
+
+# schedule kinds fired by a layer above functions: kind -> "module:function";
+# the function takes the schedule dict and returns (uid, state, error)
+FIRE_KINDS: dict[str, str] = {"monitoring": "servegraph.monitoring.schedule:fire_schedule"}
 
 
 def next_fire(schedule: dict[str, Any]) -> datetime:
@@ -48,6 +53,13 @@ def fire(schedule: dict[str, Any], now: datetime, db: RunDB | None = None) -> di
     target = schedule["scheduled_object"]
     uid, state, error = "", "error", ""
     try:
+        if schedule["kind"] in FIRE_KINDS:
+            module, _, function = FIRE_KINDS[schedule["kind"]].partition(":")
+            fire_kind = getattr(importlib.import_module(module), function)
+            uid, state, error = fire_kind(schedule)
+            db.set_schedule_last_run(schedule["project"], schedule["name"], now, uid)
+            return {"project": schedule["project"], "name": schedule["name"], "uid": uid,
+                    "state": state, "error": error}  # fmt: skip
         stored = db.get_project(schedule["project"])
         project = load_project(str(stored.get("context") or "."), schedule["project"])
         if schedule["kind"] == "workflow":

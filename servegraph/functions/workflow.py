@@ -159,6 +159,16 @@ def compose(
         raise RunError(f"The workflow {path!r} takes no arguments {sorted(unknown)}.")
     if params and next(iter(params)) == "project":
         kwargs["project"] = project
+    missing = [
+        n for n, p in params.items()
+        if p.default is inspect.Parameter.empty and n not in kwargs
+        and p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    ]  # fmt: skip
+    if missing:
+        raise RunError(
+            f"The workflow {path!r} needs the argument(s) {missing} (no default): give them "
+            "with -a KEY=VALUE, arguments= or the schedule's params."
+        )
     with project.composing(composer):
         fn(**kwargs)
     return composer

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
+from typing import Any
 
 from croniter import croniter
 
@@ -55,3 +56,23 @@ def run_on_schedule(
         task()
         runs += 1
     return runs
+
+
+def fire_schedule(schedule: dict[str, Any]) -> tuple[str, str, str]:
+    """Run the monitoring job a stored ``monitoring`` schedule describes (``servegraph
+    scheduler``); returns ``("", "completed" | "error", error text)``.
+
+    The schedule's ``scheduled_object`` holds ``config`` (a settings YAML, else the
+    project's), ``endpoint`` and ``window`` (all optional).
+    """
+    from servegraph.monitoring.settings import MonitorSettings
+
+    target = schedule.get("scheduled_object") or {}
+    project = schedule.get("project") or None
+    settings = MonitorSettings.load(target.get("config"), project)
+    job = settings.job(
+        project=project, endpoint=target.get("endpoint"), window=target.get("window")
+    )
+    report = job.run_sync()
+    errors = "; ".join(str(e) for e in report.errors)
+    return "", "error" if report.errors else "completed", errors

@@ -68,7 +68,7 @@ class DaskFunction(Function):
                 n_workers=int(self.spec.get("n_workers") or 1),
                 threads_per_worker=2,
                 processes=bool(self.spec.get("processes")),
-                dashboard_address=None,
+                dashboard_address=":0",  # the HTTP server always starts: a free port
             ) as cluster,
             Client(cluster) as client,  # type: ignore[no-untyped-call]
         ):

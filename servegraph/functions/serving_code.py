@@ -22,7 +22,10 @@ from typing import TYPE_CHECKING, Any, Self
 import yaml
 
 from servegraph.errors import DeployError
+from servegraph.graph.base import BaseStep
+from servegraph.graph.init_args import unplain_args
 from servegraph.graph.resolve import BUILTIN_CLASSES, builtin_name
+from servegraph.graph.task import TaskStep
 from servegraph.serving.source import ENTRY_KEY, SOURCE_KEY, encode_folder, encode_text
 
 if TYPE_CHECKING:
@@ -304,6 +307,7 @@ class ServingCode:
         """``to_dict()`` with the code resolved as ``export`` does (the spec that deploys)."""
         fn_dict = self.to_dict()
         spec = fn_dict["spec"]
+        check_portable(self._graph())
         build, module, graph = self.code_spec(self._graph().to_dict(), namespace)
         spec["graph"] = graph
         if build:
@@ -325,6 +329,30 @@ class ServingCode:
         )
         self.status_address = address
         return address
+
+
+def check_portable(step: BaseStep) -> None:
+    """Raise DeployError for a step the spec cannot rebuild: an instance with
+    arguments that are not plain data, a lambda or a function local to another."""
+    for child in step.get_children():
+        check_portable(child)
+    if not isinstance(step, TaskStep):
+        return
+    obj = step.class_name
+    if obj is not None and not isinstance(obj, str | type):
+        bad = unplain_args(obj)
+        if bad:
+            raise DeployError(
+                f"{step._where()}: the arguments {bad} of {type(obj).__name__} are not "
+                "plain data and cannot travel in the spec; give a path (model_path=...) "
+                "or plain values instead"
+            )
+    for field, value in (("class_name", step.class_path), ("handler", step.handler_path)):
+        if value and ("<lambda>" in value or "<locals>" in value):
+            raise DeployError(
+                f"{step._where()}: the {field} {value!r} cannot be imported by the server; "
+                "define it at the top level of the function's code"
+            )
 
 
 def caller_globals() -> dict[str, Any] | None:

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from servegraph.errors import GraphError
 from servegraph.graph.base import BaseStep, Handler
+from servegraph.graph.init_args import init_args, own_name
 from servegraph.graph.resolve import object_path
 
 # fields of the task dict form, in MLRun's order
@@ -112,7 +113,11 @@ class TaskStep(BaseStep):
         if field == "handler":
             return self.handler_path
         if field == "class_args":
-            return dict(self.class_args)
+            if self.class_name is None or isinstance(self.class_name, str | type):
+                return dict(self.class_args)
+            # an instance: its constructor arguments, so the dict rebuilds the same object
+            obj = self.class_name
+            return {**own_name(obj, self.name), **init_args(obj), **self.class_args}
         return super()._dump_field(field)
 
     def _load_field(self, field: str, value: Any) -> None:

@@ -16,12 +16,14 @@ Hierarchy::
     ├── ServingError                   while serving an event
     │   ├── BadRequestError            400: malformed body, wrong shape/datatype
     │   │   ├── PayloadTooLargeError   400: body over the size limit
+    │   │   ├── RequestTimeoutError    408: the body did not arrive in time
     │   │   └── UnsupportedMediaTypeError  415: a body of a content type the graph cannot use
     │   ├── UnauthorizedError          401: missing or wrong bearer token
     │   ├── NotFoundError              404: unknown model, version, route or path
     │   ├── MethodNotAllowedError      405 (``allowed`` becomes the Allow header)
     │   ├── StepError                  500: a step raised; names the step
     │   ├── NotReadyError              503: not ready / shutting down
+    │   │   └── OverloadedError        503: a model's in-flight limit is reached
     │   ├── UpstreamError              502: a service a step called failed
     │   └── StepTimeoutError           504: a step exceeded its timeout
     ├── DeployError                    exporting or deploying a function (Nuclio)
@@ -97,6 +99,12 @@ class UnauthorizedError(ServingError):
     status_code = 401
 
 
+class RequestTimeoutError(BadRequestError):
+    """The request body did not arrive within the server's read timeout."""
+
+    status_code = 408
+
+
 class NotFoundError(ServingError):
     """The model, version, route or path does not exist."""
 
@@ -133,6 +141,10 @@ class UpstreamError(ServingError):
     """A service called by a step (RemoteStep, BatchHttpRequests) failed or refused."""
 
     status_code = 502
+
+
+class OverloadedError(NotReadyError):
+    """A model already has its maximum of requests in flight; retry later."""
 
 
 class StepTimeoutError(ServingError):

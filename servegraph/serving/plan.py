@@ -21,6 +21,7 @@ from servegraph.graph.resolve import construct, resolve_class, resolve_handler
 from servegraph.graph.topology import topological_order
 from servegraph.serving.base import EventRunner, Route
 from servegraph.serving.event import Event
+from servegraph.serving.isolation import DEFAULT_MAX_IN_FLIGHT, DEFAULT_WORKERS
 from servegraph.serving.paths import split_path
 from servegraph.serving.runners import (
     AsyncRunner,
@@ -219,7 +220,10 @@ class _Compiler:
         if isinstance(step, RouterStep):
             return self.router(step, name)
         if isinstance(step, TaskStep):
-            return self.task(step, name)
+            run, arun, obj = self.task(step, name)
+            if arun is None:
+                arun = self.guarded(run, obj, step, name)
+            return run, arun, obj
         raise GraphError(f"step {name!r} has an unknown kind {type(step).__name__}")
 
     def instance(
@@ -285,6 +289,8 @@ class _Compiler:
         if not hasattr(obj, "do_event"):
             raise GraphError(f"router {name!r}: {type(obj).__name__} has no do_event() method")
         routes: dict[str, Route] = {}
+        dispatches = type(obj).do_event is BaseModelRouter.do_event  # routes awaited one by one
+        guarded = False
         for key, route_step in (step.routes or {}).items():
             run, arun, route_obj = self.task(route_step, key)
             if (
@@ -292,9 +298,17 @@ class _Compiler:
                 and getattr(type(route_obj), "do_event", None) is V2ModelServer.do_event
             ):
                 run = route_obj.do_event  # always returns the event: no wrapper needed
+            if arun is None and dispatches:
+                arun = self.guarded(run, route_obj, route_step, key)
+                guarded = guarded or arun is not None
             routes[key] = Route(key, route_obj, run, arun)
         obj.routes = routes
         post_init(obj, self.load_mode)
+        if guarded and all(
+            r.arun is None or getattr(r.object, "_guard", None) for r in routes.values()
+        ):
+            # sync engine: the plain dispatch; async engine: each model on its own threads
+            return obj.do_event, wrap(obj.do_event_async, True, (), (), obj)[1], obj
         if any(route.arun is not None for route in routes.values()):
             do_async = getattr(obj, "do_event_async", None)
             if do_async is None:
@@ -306,6 +320,29 @@ class _Compiler:
         if isinstance(obj, BaseModelRouter) and type(obj).do_event in _ROUTER_DO_EVENTS:
             return obj.do_event, None, obj  # built-in routers always return the event
         return wrap(obj.do_event, True, (), (), obj)
+
+    def guarded(self, run: EventRunner, obj: Any, step: Any, name: str) -> AsyncRunner | None:
+        """The async runner of a sync model step on its own executor (see isolation.py);
+        None for other steps, models declaring ``blocking = False`` and the mock server."""
+        from servegraph.serving.isolation import ModelGuard
+        from servegraph.serving.v2_serving import V2ModelServer
+
+        if not isinstance(obj, V2ModelServer) or getattr(self.context, "is_mock", False):
+            return None
+        if not getattr(obj, "blocking", True) or obj._batcher is not None:
+            return None
+        guard = obj._guard = ModelGuard(
+            name,
+            workers=obj.get_param("model_workers", DEFAULT_WORKERS),
+            max_in_flight=obj.get_param("max_in_flight", DEFAULT_MAX_IN_FLIGHT),
+            timeout=_timeout(step),
+        )
+
+        async def arun(event: Event) -> Event:
+            # on a copy: a call that outlives its timeout must not change the event
+            return await guard.run(run, event.copy())
+
+        return arun
 
     def queue(self, step: Any, name: str) -> tuple[EventRunner, AsyncRunner | None, Any]:
         path = getattr(step, "path", None)

@@ -18,12 +18,11 @@ infer/predict request is logged once (see ``_track``).
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from servegraph.errors import BadRequestError, NotFoundError, NotReadyError
 from servegraph.serving.batching import batcher_from_class_args
@@ -35,6 +34,9 @@ from servegraph.serving.model_tracking import (
     tracking_record,
 )
 from servegraph.serving.paths import get_path, set_path, split_path
+
+if TYPE_CHECKING:
+    from servegraph.serving.isolation import ModelGuard
 from servegraph.serving.v2_protocol import (
     encode_oip_response,
     make_response,
@@ -46,6 +48,11 @@ from servegraph.serving.v2_protocol import (
 class V2ModelServer:
     """Base model server: request parsing, operations, tracking; you write ``predict``.
 
+    Under ``serve`` a model's sync code runs on its own threads (class args
+    ``model_workers``, ``max_in_flight``; the step's ``timeout``, default 60 s):
+    see :mod:`servegraph.serving.isolation`. Set the class attribute
+    ``blocking = False`` for a quick, never-waiting ``predict`` to run inline.
+
     Parameters:
         context: the GraphContext (given by the server).
         name: model name; ``"name:version"`` sets the version too.
@@ -55,6 +62,8 @@ class V2ModelServer:
         input_path / result_path: dotted paths of the request and response in the body.
         **kwargs: extra parameters, read with ``get_param``.
     """
+
+    blocking: bool = True  # False: predict is quick and never waits, run it on the loop
 
     def __init__(
         self,
@@ -86,6 +95,7 @@ class V2ModelServer:
         self.ready = model is not None
         self.error = ""
         self._load_thread: threading.Thread | None = None
+        self._guard: ModelGuard | None = None  # set by the plan on the async engine
         self._endpoint_id: str | None = None
         cls = type(self)
         self._has_preprocess = cls.preprocess is not V2ModelServer.preprocess
@@ -119,8 +129,8 @@ class V2ModelServer:
     def _wait_ready(self) -> None:
         thread = self._load_thread
         if thread is not None and thread.is_alive():
-            if _on_event_loop() and not getattr(self.context, "is_mock", False):
-                # joining would block the server's loop (every request) until loaded
+            if not getattr(self.context, "is_mock", False):
+                # joining would block the server's loop, or the model's threads, until loaded
                 raise NotReadyError(f"model {self.name!r} is not ready: still loading")
             thread.join()
         if not self.ready:
@@ -367,7 +377,9 @@ class V2ModelServer:
         return event
 
     def close(self) -> Any:
-        """Stop the batcher, if any (returns an awaitable then)."""
+        """Stop the model's executor and batcher, if any (returns an awaitable then)."""
+        if self._guard is not None:
+            self._guard.close()
         return self._batcher.close() if self._batcher is not None else None
 
     @property
@@ -382,14 +394,6 @@ class V2ModelServer:
         state["context"] = None
         state["_load_thread"] = None
         state["_batcher"] = None
+        state["_guard"] = None
         state.pop("do_event", None)
         return state
-
-
-def _on_event_loop() -> bool:
-    """Whether this thread runs an event loop (a blocking wait would stall it)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True

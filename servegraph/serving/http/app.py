@@ -33,6 +33,7 @@ from servegraph.serving.http.middleware import (
 )
 from servegraph.serving.http.routes import add_routes
 from servegraph.serving.http.state import (
+    BODY_TIMEOUT_KEY,
     LIFECYCLE_KEY,
     MAX_BODY_KEY,
     SERVER_KEY,
@@ -44,6 +45,7 @@ from servegraph.serving.http.state import (
 logger = logging.getLogger("servegraph.http")
 
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
+DEFAULT_BODY_TIMEOUT = 30.0
 METRICS_DUMP_SECONDS = 0.5  # how stale another worker's counters may be in /metrics
 
 
@@ -94,12 +96,14 @@ def create_app(
     max_body_size: int = DEFAULT_MAX_BODY,
     token: str | None = None,
     protect_metrics: bool = False,
+    body_timeout: float = DEFAULT_BODY_TIMEOUT,
 ) -> web.Application:
     """Build the aiohttp application serving ``server`` (an initialised GraphServer).
 
     ``max_body_size`` (bytes) bounds request bodies; a bigger one gets a 400.
     With ``token``, every path but ``/v2/health/live`` (and ``/metrics``, unless
     ``protect_metrics``) needs ``Authorization: Bearer <token>``, else 401.
+    A body that takes over ``body_timeout`` seconds to arrive gets a 408.
     """
     if not isinstance(max_body_size, int) or max_body_size < 1:
         raise ConfigError(
@@ -116,6 +120,7 @@ def create_app(
     instrument_steps(getattr(server, "plan", None), metrics)
     app[MODELS_KEY] = model_names(server)
     app[MAX_BODY_KEY] = max_body_size
+    app[BODY_TIMEOUT_KEY] = float(body_timeout)
     add_routes(app)
     app.cleanup_ctx.append(_lifespan)
     app.cleanup_ctx.append(_share_metrics)

@@ -7,6 +7,7 @@ whatever paths and methods its steps accept.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -20,14 +21,22 @@ from servegraph.errors import (
     MethodNotAllowedError,
     NotReadyError,
     PayloadTooLargeError,
+    RequestTimeoutError,
 )
 from servegraph.serving.event import Event, Response
 from servegraph.serving.http.middleware import METRICS_KEY
 from servegraph.serving.http.openapi import openapi_document
-from servegraph.serving.http.state import LIFECYCLE_KEY, MAX_BODY_KEY, SERVER_KEY
+from servegraph.serving.http.state import (
+    BODY_TIMEOUT_KEY,
+    LIFECYCLE_KEY,
+    MAX_BODY_KEY,
+    SERVER_KEY,
+)
+from servegraph.serving.json_body import gc_paused, parse_json_yielding
 from servegraph.serving.v2_protocol import BINARY_HEADER, parse_path
 
 SERVER_NAME = "servegraph"
+YIELDING_PARSE_BYTES = 1 << 20  # JSON bodies this big are parsed giving the loop back
 EXTENSIONS = ["binary_tensor_data"]
 # OIP operations and the methods they accept (others get 405)
 OPERATION_METHODS = {
@@ -124,6 +133,14 @@ def event_headers(headers: Any) -> dict[str, str]:
     return result
 
 
+def _is_json(body: bytes, content_type: str | None, headers: Any) -> bool:
+    if BINARY_HEADER in headers:
+        return False
+    if content_type in ("application/json", "text/json"):
+        return True
+    return content_type is None and body.lstrip()[:1] in (b"{", b"[")
+
+
 def _check_method(request: web.Request) -> None:
     path, method = request.path, request.method
     if path in BUILTIN_PATHS:
@@ -148,13 +165,29 @@ async def graph(request: web.Request) -> web.Response:
         raise PayloadTooLargeError(
             f"request body of {request.content_length} bytes is over the limit of {limit} bytes"
         )
+    timeout = request.app[BODY_TIMEOUT_KEY]
     try:
-        body = await request.read()
+        body = await asyncio.wait_for(request.read(), timeout)
     except RequestPayloadError as exc:  # e.g. a Content-Encoding the body does not match
         raise BadRequestError(f"The request body cannot be read: {exc.__cause__ or exc}") from exc
+    except TimeoutError:
+        raise RequestTimeoutError(f"The request body did not arrive within {timeout:g}s") from None
+    content_type = request.content_type if body and "Content-Type" in request.headers else None
+    if len(body) >= YIELDING_PARSE_BYTES and _is_json(body, content_type, request.headers):
+        with gc_paused():  # until the request ends and its body is freed
+            parsed = await parse_json_yielding(body)  # never holds the loop for long
+            del body
+            response = await _run(request, parsed, content_type)
+            del parsed  # freed by reference counting, before the collector is back
+        return response
+    return await _run(request, body or None, content_type)
+
+
+async def _run(request: web.Request, parsed: Any, content_type: str | None) -> web.Response:
+    lifecycle = request.app[LIFECYCLE_KEY]
     event = Event(
-        body=body or None,
-        content_type=request.content_type if body and "Content-Type" in request.headers else None,
+        body=parsed,
+        content_type=content_type,
         headers=event_headers(request.headers),
         method=request.method,
         path=request.path,

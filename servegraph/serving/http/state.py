@@ -42,3 +42,4 @@ class Lifecycle:
 SERVER_KEY: web.AppKey[Any] = web.AppKey("servegraph_server", object)
 LIFECYCLE_KEY = web.AppKey("servegraph_lifecycle", Lifecycle)
 MAX_BODY_KEY = web.AppKey("servegraph_max_body", int)
+BODY_TIMEOUT_KEY = web.AppKey("servegraph_body_timeout", float)

@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from servegraph.storage.rundb import get_run_db
+from servegraph.ui import make_app
+from tests.threaded_server import serve_app
 from tests.ui import data
 from tests.ui.conftest import artifacts_dir
+from tests.ui.test_pagination import RUNS, add_runs
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -197,3 +204,30 @@ def test_running_run_log_is_followed(watched: Watched, ui_config: Any, fx: data.
     page.wait_for_function("document.getElementById('log').textContent.includes('epoch 3/100')")
     assert page.locator("#log").inner_text().count("epoch 2/100") == 1  # appended, not reloaded
     watched.open("/runs")  # leaving the page stops following
+
+
+@pytest.fixture(scope="module")
+def big_url(ui_config: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A dashboard over a database holding one project of 10,000 runs."""
+    path = Path(tmp_path_factory.mktemp("ui-big")) / "big.db"
+    config = replace(ui_config[0], dbpath=f"sqlite:///{path}")
+    add_runs("big", RUNS, get_run_db(config.dbpath))
+    with serve_app(make_app(config)) as url:
+        yield url
+
+
+def test_ten_thousand_runs_page(browser: Any, big_url: str) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    w = Watched(context.new_page(), big_url)
+    began = time.perf_counter()
+    page = w.open("/runs?project=big")
+    took = time.perf_counter() - began
+    assert page.locator("main tbody tr").count() == 50
+    assert page.locator("#run-count").inner_text() == f"{RUNS} runs"
+    page.click("#next")
+    page.wait_for_function("document.querySelector('main').dataset.loaded.includes('page=1')")
+    assert page.locator("main tbody tr").first.inner_text().startswith("train-")
+    w.shot("runs-10000")
+    context.close()
+    assert w.problems == []
+    print(f"\nrun list of a {RUNS}-run project rendered in the browser in {took * 1000:.0f} ms")

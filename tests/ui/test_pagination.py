@@ -10,18 +10,19 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from servegraph.config import get_config
 from servegraph.storage.models import RunRow
-from servegraph.storage.rundb import get_run_db
+from servegraph.storage.rundb import RunDB, get_run_db
 from servegraph.ui import make_app
 
 RUNS = 10_000
 
 
-def add_runs(project: str, count: int) -> None:
+def add_runs(project: str, count: int, db: RunDB | None = None) -> None:
     """Insert ``count`` run records in one transaction (the store writes one at a time)."""
     start = datetime(2026, 1, 1, tzinfo=UTC)
     rows = []
     for i in range(count):
         state = ("completed", "error", "running")[i % 3]
+        when = start + timedelta(seconds=i)
         body: dict[str, Any] = {
             "metadata": {
                 "name": f"train-{i % 7}",
@@ -31,9 +32,12 @@ def add_runs(project: str, count: int) -> None:
                 "labels": {"shard": str(i % 4)},
             },
             "spec": {"parameters": {"i": i}},
-            "status": {"state": state, "results": {"score": i / count}},
+            "status": {
+                "state": state,
+                "start_time": when.isoformat(),
+                "results": {"score": i / count},
+            },
         }
-        when = start + timedelta(seconds=i)
         rows.append(
             RunRow(
                 project=project,
@@ -46,7 +50,7 @@ def add_runs(project: str, count: int) -> None:
                 body=body,
             )
         )
-    with get_run_db().session() as s:
+    with (db or get_run_db()).session() as s:
         s.add_all(rows)
 
 

@@ -376,18 +376,22 @@ async function route() {
   if (!page) { showError(new Error(`no page ${location.hash}`)); return; }
   try {
     await page(parts.slice(1), query);
+    window.scrollTo(0, 0);
     document.title = `servegraph · ${document.querySelector("main h1")?.textContent || ""}`;
     main.dataset.loaded = location.hash || "#/";
   } catch (err) { showError(err); main.dataset.loaded = location.hash || "#/"; }
 }
 
 async function start() {
-  const projects = await api("/api/projects").catch(() => []);
   const saved = sessionStorage.getItem("sg-project") || "";
-  projectPick.innerHTML = `<option value="">all</option>${projects.map((p) => `<option ${p.name === saved ? "selected" : ""}>${esc(p.name)}</option>`).join("")}`;
+  if (saved) { projectPick.innerHTML = `<option value="">all</option><option selected>${esc(saved)}</option>`; }
   projectPick.addEventListener("change", () => { sessionStorage.setItem("sg-project", projectPick.value); route(); });
   window.addEventListener("hashchange", route);
-  await route();
+  const fill = api("/api/projects").then((projects) => {
+    const current = projectPick.value;
+    projectPick.innerHTML = `<option value="">all</option>${projects.map((p) => `<option ${p.name === current ? "selected" : ""}>${esc(p.name)}</option>`).join("")}`;
+  }).catch(() => {});
+  await Promise.all([route(), fill]);
 }
 
 start();

@@ -17,7 +17,13 @@ _STAT_KEYS = ("count", "mean", "std", "min", "max", "unique", "top")
 
 
 def _stats(stats: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {f: {k: s.get(k) for k in _STAT_KEYS if k in s} for f, s in (stats or {}).items()}
+    """The summary numbers of each feature and its histogram's counts."""
+    out = {}
+    for feature, s in (stats or {}).items():
+        hist = s.get("hist")
+        counts = hist[0] if isinstance(hist, list) and hist and isinstance(hist[0], list) else []
+        out[feature] = {**{k: s.get(k) for k in _STAT_KEYS if k in s}, "counts": counts}
+    return out
 
 
 def feature_set_view(entry: dict[str, Any]) -> dict[str, Any]:

@@ -25,7 +25,7 @@ function link(parts, query) {
 }
 
 function project() { return projectPick.value; }
-function badge(text, cls) { return `<span class="badge ${esc(cls || text)}">${esc(text)}</span>`; }
+function badge(text, cls) { return `<span class="badge ${esc(cls || text)}">${esc(String(text).replace(/_/g, " "))}</span>`; }
 function time(t) { return t ? esc(String(t).replace("T", " ").slice(0, 19)) : "–"; }
 function ms(t) { return Date.parse(String(t).replace(" ", "T").replace(/\+00:00$/, "Z")); }
 function labels(obj) { return Object.entries(obj || {}).filter(([, v]) => v !== "").map(([k, v]) => `<span class="label">${esc(k)}=${esc(v)}</span>`).join(""); }
@@ -38,7 +38,10 @@ function td(html, cls) { return `<td class="${cls || ""}">${html}</td>`; }
 function kv(obj) {
   const entries = Object.entries(obj || {});
   if (!entries.length) { return `<p class="empty">none</p>`; }
-  return `<dl class="kv">${entries.map(([k, v]) => `<dt>${esc(k)}</dt><dd class="mono">${esc(typeof v === "object" ? JSON.stringify(v) : v)}</dd>`).join("")}</dl>`;
+  const show = (v) => typeof v === "number" ? sgFmt(v)
+    : v && typeof v === "object" && !Array.isArray(v) ? Object.entries(v).map(([a, b]) => `${a}=${typeof b === "number" ? sgFmt(b) : JSON.stringify(b)}`).join("  ")
+    : typeof v === "object" ? JSON.stringify(v) : String(v);
+  return `<dl class="kv">${entries.map(([k, v]) => `<dt>${esc(k)}</dt><dd class="mono">${esc(show(v))}</dd>`).join("")}</dl>`;
 }
 function card(title, body, extra) { return `<section class="card ${extra || ""}">${title ? `<h2>${title}</h2>` : ""}${body}</section>`; }
 function setNav(name) {
@@ -48,7 +51,7 @@ function setNav(name) {
 // ---------------------------------------------------------------- overview
 async function pageHome() {
   setNav("");
-  const [projects, endpoints] = await Promise.all([api("/api/projects"), api(`/api/endpoints?project=${encodeURIComponent(project())}`)]);
+  const [projects, endpoints, recent] = await Promise.all([api("/api/projects"), api(`/api/endpoints?project=${encodeURIComponent(project())}`), api(`/api/runs?limit=8&project=${encodeURIComponent(project())}`)]);
   const rows = projects.map((p) => [
     td(`<a href="${link(["runs"], { project: p.name })}">${esc(p.name)}</a>`),
     td(esc(p.description || "")),
@@ -59,7 +62,9 @@ async function pageHome() {
   main.innerHTML = `<h1>Overview</h1>
     ${card("Projects", table(["project", "description", "runs#", "states"], rows, "No runs or projects yet."))}
     ${card("Endpoints with drift", drifting.length ? table(["endpoint", "model", "status", "last window"], drifting.map((e) => [
-      td(`<a href="${link(["endpoint", e.id])}">${esc(e.id)}</a>`), td(esc(`${e.model_name} ${e.model_version}`)), td(badge(e.last_window.status)), td(time(e.last_window.window_start))])) : `<p class="empty">No endpoint drifts.</p>`)}`;
+      td(`<a href="${link(["endpoint", e.id])}">${esc(e.id)}</a>`), td(esc(`${e.model_name} ${e.model_version}`)), td(badge(e.last_window.status)), td(time(e.last_window.window_start))])) : `<p class="empty">No endpoint drifts.</p>`)}
+    ${card(`Recent runs <a class="small" href="#/runs">all ${recent.total}</a>`, table(["name", "project", "state", "started"], recent.runs.map((r) => [
+      td(`<a href="${link(["run", r.project, r.uid])}">${esc(r.name || r.uid.slice(0, 8))}</a>`), td(esc(r.project)), td(badge(r.state)), td(time(r.start_time))]), "No runs yet."))}`;
 }
 
 // ---------------------------------------------------------------- runs
@@ -210,10 +215,10 @@ async function pageArtifacts(_, query) {
 
 function specCards(spec) {
   const plain = Object.fromEntries(Object.entries(spec).filter(([k, v]) => !["feature_stats", "producer", "inputs", "outputs", "sources"].includes(k) && v !== "" && v !== null && !(typeof v === "object" && !Object.keys(v).length)));
-  const stats = Object.entries(spec.feature_stats || {}).map(([f, st]) => [td(esc(f)), ...["count", "mean", "std", "min", "max"].map((k) => td(typeof st[k] === "number" ? sgFmt(st[k]) : esc(st[k] ?? "–"), "num"))]);
+  const stats = Object.entries(spec.feature_stats || {}).map(([f, st]) => [td(esc(f)), ...["count", "mean", "std", "min", "max"].map((k) => td(typeof st[k] === "number" ? sgFmt(st[k]) : esc(st[k] ?? "–"), "num")), td(Array.isArray(st.hist) && Array.isArray(st.hist[0]) ? sgBars(st.hist[0]) : "")]);
   const io = [...(spec.inputs || []).map((x) => ["input", x]), ...(spec.outputs || []).map((x) => ["output", x])].map(([d, x]) => [td(d), td(esc(x.name)), td(esc(x.value_type || ""))]);
   return `<div class="grid">${card("Latest version", kv(plain))}${io.length ? card("Inputs and outputs", table(["", "name", "type"], io)) : ""}</div>
-    ${stats.length ? card("Training set statistics <span class=\"muted small\">(the reference monitoring compares with)</span>", table(["feature", "count#", "mean#", "std#", "min#", "max#"], stats)) : ""}`;
+    ${stats.length ? card("Training set statistics <span class=\"muted small\">(the reference monitoring compares with)</span>", table(["feature", "count#", "mean#", "std#", "min#", "max#", "distribution"], stats)) : ""}`;
 }
 
 async function pageArtifact(parts) {
@@ -338,7 +343,7 @@ async function pageFeatureSet(parts, query) {
   setNav("features");
   const [proj, name] = parts;
   const f = await api(`/api/feature-sets/${encodeURIComponent(proj)}/${encodeURIComponent(name)}?tag=${encodeURIComponent(query.get("tag") || "latest")}`);
-  const stats = Object.entries(f.stats).map(([feat, s]) => [td(esc(feat)), ...["count", "mean", "std", "min", "max"].map((k) => td(typeof s[k] === "number" ? sgFmt(s[k]) : esc(s[k] ?? "–"), "num"))]);
+  const stats = Object.entries(f.stats).map(([feat, s]) => [td(esc(feat)), ...["count", "mean", "std", "min", "max"].map((k) => td(typeof s[k] === "number" ? sgFmt(s[k]) : esc(s[k] ?? "–"), "num")), td(s.counts && s.counts.length ? sgBars(s.counts) : "")]);
   const aggs = f.aggregations.map((a) => [td(esc(a.name)), td(esc(a.column)), td(esc((a.operations || []).join(", "))), td(esc((a.windows || []).join(", "))), td(esc(a.period || ""))]);
   main.innerHTML = `<h1>Feature set ${esc(name)} <span class="muted small">${esc(f.uri)}</span></h1>
     <div class="grid">
@@ -346,7 +351,7 @@ async function pageFeatureSet(parts, query) {
         ${table(["feature", "type"], f.features.map((x) => [td(esc(x.name)), td(esc(x.value_type || ""))]))}`)}
       ${card("Aggregations", table(["name", "column", "operations", "windows", "period"], aggs, "No aggregations."))}
     </div>
-    ${card("Statistics", table(["feature", "count#", "mean#", "std#", "min#", "max#"], stats, "Not ingested yet."))}
+    ${card("Statistics", table(["feature", "count#", "mean#", "std#", "min#", "max#", "distribution"], stats, "Not ingested yet."))}
     ${f.graph && f.graph.svg ? card("Ingestion graph", `<div class="graph-box">${f.graph.svg}</div>`) : ""}`;
 }
 

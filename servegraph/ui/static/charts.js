@@ -20,6 +20,7 @@ function sgNiceTicks(lo, hi, count) {
 function sgFmt(v) {
   if (v === null || v === undefined || Number.isNaN(v)) { return "–"; }
   const a = Math.abs(v);
+  if (Number.isInteger(v) && a < 1e12) { return String(v); }
   if (a !== 0 && (a >= 1e5 || a < 1e-3)) { return v.toExponential(1); }
   return (+v.toFixed(a >= 100 ? 0 : a >= 1 ? 2 : 3)).toString();
 }
@@ -115,4 +116,11 @@ function sgHistogram(bins, reference, current, opts) {
   out.push(`<text x="${m.l}" y="${H - 4}" font-size="9" fill="#66788a">${sgEsc(bins[0])}</text><text x="${W - m.r}" y="${H - 4}" font-size="9" text-anchor="end" fill="#66788a">${sgEsc(bins[bins.length - 1])}</text>`);
   out.push("</svg>");
   return out.join("");
+}
+
+// a feature's histogram as a tiny bar strip (statistics tables)
+function sgBars(counts) {
+  const W = 120, H = 26, top = Math.max(1, ...counts);
+  const bw = W / Math.max(1, counts.length);
+  return `<svg class="bars" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}">${counts.map((c, i) => `<rect x="${(i * bw).toFixed(1)}" y="${(H - (c / top) * H).toFixed(1)}" width="${Math.max(1, bw - 1).toFixed(1)}" height="${((c / top) * H).toFixed(1)}" fill="#7f9ccc"/>`).join("")}</svg>`;
 }

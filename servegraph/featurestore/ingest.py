@@ -1,7 +1,8 @@
 """Ingestion: run a feature set's pipeline over a source and write its targets.
 
 ``ingest(fset, df)`` validates the input, runs the transformation graph and the
-aggregations on storey, writes the offline target (all rows) and the online
+aggregations on an engine (``pandas`` for batches by default, ``storey``, ``dask``;
+see :mod:`servegraph.featurestore.engines`), writes the offline target (all rows) and the online
 target (the latest row per entity, atomically), infers the schema, computes the
 reference statistics and saves the feature set in the catalog::
 
@@ -26,10 +27,11 @@ import storey
 
 from servegraph.errors import EntityError, FeatureStoreError, SchemaError
 
+from .engines import IngestEngine, default_engine_name, get_engine
+from .engines.base import order_columns
 from .feature_set import FeatureSet, get_feature_set
 from .model import Feature, compatible, value_type_of
-from .pipeline import WARMUP, Transform, rename_map, row_steps, transformations
-from .progress import progress_step
+from .pipeline import WARMUP, Transform, row_steps, transformations
 from .sources import StreamSource, read_batch_source
 from .stats import compute_stats
 from .targets import BaseTarget
@@ -57,9 +59,13 @@ def ingest(
     overwrite: bool | None = None,
     namespace: dict[str, Any] | None = None,
     progress: bool | None = None,
+    engine: str | IngestEngine | None = None,
 ) -> pd.DataFrame | None:
     """Ingest ``source`` (DataFrame, CSV/Parquet path or URL, StreamSource) into a feature set.
 
+    ``engine``: ``"pandas"`` (default for a DataFrame or file: vectorized),
+    ``"storey"`` (default for a stream: row by row), ``"dask"`` or an engine object
+    such as ``DaskEngine("tcp://scheduler:8786")``; all compute the same rows.
     ``progress`` forces the rich progress bar of a batch ingestion on (True) or off
     (False); None shows it on a terminal for 10,000 rows or more.
 
@@ -70,7 +76,12 @@ def ingest(
     fset = get_feature_set(featureset)
     if targets:
         fset.set_targets(targets)
+    chosen = get_engine(engine or default_engine_name(source))
     if isinstance(source, StreamSource):
+        if chosen.name != "storey":
+            raise FeatureStoreError(
+                f"A stream is ingested by the storey engine; got engine {chosen.name!r}."
+            )
         asyncio.run(ingest_stream(fset, source, namespace=namespace))
         return None
     df = read_batch_source(source)
@@ -78,9 +89,9 @@ def ingest(
     df = _prepare(fset, df, transforms)
     overwrite = True if overwrite is None else overwrite
     history = None if overwrite else _aggregation_history(fset, df)
-    result = _run_batch_flow(fset, df, transforms, history, progress)
+    result = chosen.run(fset, df, transforms, history, overwrite, progress)
     _check_schema(fset, result, infer=bool(infer_options & InferOptions.SCHEMA))
-    reports = write_targets(fset, result, overwrite=overwrite)
+    reports = write_targets(fset, result, overwrite=overwrite, offline=not chosen.writes_offline)
     for report in reports:
         logger.info(
             "ingested %s: %d of %d entity rows into %s",
@@ -137,11 +148,11 @@ def _prepare(fset: FeatureSet, df: pd.DataFrame, transforms: list[Transform]) ->
         for fn in transforms:
             df = fn(df)
     if fset.engine == "pandas" or not transforms:
-        _check_aggregated_columns(fset, df)
+        check_aggregated_columns(fset, df)
     return df
 
 
-def _check_aggregated_columns(fset: FeatureSet, df: pd.DataFrame) -> None:
+def check_aggregated_columns(fset: FeatureSet, df: pd.DataFrame) -> None:
     for agg in fset.aggregations:
         if agg.column not in df.columns:
             raise SchemaError(
@@ -177,46 +188,11 @@ def _aggregation_history(fset: FeatureSet, df: pd.DataFrame) -> pd.DataFrame | N
     return history[[c for c in history.columns if c in columns]].assign(**{WARMUP: True})
 
 
-def _run_batch_flow(
-    fset: FeatureSet,
-    df: pd.DataFrame,
-    transforms: list[Transform],
-    history: pd.DataFrame | None = None,
-    progress: bool | None = None,
-) -> pd.DataFrame:
-    steps = row_steps(fset, transforms)
-    if not steps:
-        return df.reset_index(drop=True)
-    keys = fset.entity_names
-    frames = [df] if history is None or not fset.aggregations else [history, df]
-    source = storey.DataframeSource(frames, key_field=keys[0] if len(keys) == 1 else keys)
-    with progress_step(len(df), f"ingesting {fset.name}", progress) as tick:
-        flow = [source, *([tick] if tick is not None else []), *steps]
-        rows = storey.build_flow([*flow, storey.Reduce([], _append)]).run().await_termination()
-    return rows_to_frame(fset, rows, df.columns)
-
-
-def _append(acc: list[dict[str, Any]], body: dict[str, Any]) -> list[dict[str, Any]]:
-    if WARMUP not in body:
-        acc.append(body)
-    return acc
-
-
 def rows_to_frame(
     fset: FeatureSet, rows: list[dict[str, Any]], source_columns: Any = ()
 ) -> pd.DataFrame:
     """The flow's output rows as a frame: entities, timestamp, source columns, aggregates."""
-    df = pd.DataFrame(rows).rename(columns=rename_map(fset))
-    first = [*fset.entity_names, *([fset.timestamp_key] if fset.timestamp_key else [])]
-    aggs = [n for a in fset.aggregations for n in a.feature_names() if n in df.columns]
-    known = set(first) | set(aggs)
-    middle = [c for c in source_columns if c in df.columns and c not in known]
-    rest = [c for c in df.columns if c not in known and c not in middle]
-    df = df[[c for c in first if c in df.columns] + middle + rest + aggs]
-    ts = fset.timestamp_key
-    if ts is not None and ts in df.columns and not pd.api.types.is_datetime64_any_dtype(df[ts]):
-        df[ts] = pd.to_datetime(df[ts])
-    return df
+    return order_columns(fset, pd.DataFrame(rows), source_columns)
 
 
 def _check_schema(fset: FeatureSet, df: pd.DataFrame, infer: bool) -> None:

@@ -50,9 +50,16 @@ def latest_rows(fset: FeatureSet, df: pd.DataFrame) -> dict[str, dict[str, Any]]
 
 
 def write_targets(
-    fset: FeatureSet, df: pd.DataFrame, overwrite: bool, batch_id: str | None = None
+    fset: FeatureSet,
+    df: pd.DataFrame,
+    overwrite: bool,
+    batch_id: str | None = None,
+    offline: bool = True,
 ) -> list[WriteReport]:
     """Write ``df`` to every target of ``fset``; return the online write reports.
+
+    ``offline=False``: the offline target is written already (the Dask engine's
+    workers write it), only the online ones are written.
 
     With ``batch_id`` (stream ingestion) online targets are written first and
     offline files are named by the batch: a batch retried after a failure (same
@@ -68,6 +75,9 @@ def write_targets(
         targets = sorted(targets, key=lambda t: isinstance(t, OfflineTarget))
     for target in targets:
         if isinstance(target, OfflineTarget):
+            if not offline:
+                offline_done.append(target.kind)
+                continue
             target.write(fset.key, df, fset.timestamp_key, overwrite, batch_id)
             offline_done.append(target.kind)
         elif isinstance(target, OnlineTarget):

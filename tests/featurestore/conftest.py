@@ -41,3 +41,26 @@ def redis_target(redis_url: str, unique: str) -> Iterator[RedisTarget]:
     if keys:
         client.delete(*keys)
     client.close()
+
+
+PANDAS_OPS = {
+    "sum": "sum",
+    "count": "count",
+    "avg": "mean",
+    "min": "min",
+    "max": "max",
+    "std": "std",
+    "var": "var",
+}
+
+
+def rolling_truth(df: pd.DataFrame, column: str, op: str, window: str, period: str) -> pd.Series:
+    """The pandas ground truth of a sliding window, aligned with ``df``'s index.
+
+    storey slides by whole periods: an event's window covers the buckets of
+    ``period`` ending at its own bucket, i.e. pandas rolling over period-floored time.
+    """
+    ordered = df.assign(bucket=df["time"].dt.floor(period)).sort_values(["id", "time"])
+    rolled = ordered.set_index("bucket").groupby("id")[column].rolling(window)
+    values = getattr(rolled, PANDAS_OPS[op])().to_numpy()
+    return pd.Series(values, index=ordered.index).reindex(df.index)

@@ -15,7 +15,7 @@ import storey
 from servegraph.featurestore import FeatureSet, ingest
 from servegraph.featurestore.progress import MIN_ROWS, progress_step
 
-ingest_module = sys.modules["servegraph.featurestore.ingest"]
+storey_engine = sys.modules["servegraph.featurestore.engines.storey"]
 
 
 def test_no_bar_for_small_or_non_terminal_runs() -> None:
@@ -62,11 +62,11 @@ def test_ingest_progress_argument_reaches_the_bar(
             shown.append(step is not None)
             yield step
 
-    monkeypatch.setattr(ingest_module, "progress_step", spy)
+    monkeypatch.setattr(storey_engine, "progress_step", spy)
     fset = FeatureSet("tx", entities=["id"], timestamp_key="time")
     fset.add_aggregation("amount", ["sum"], ["1h"], period="10m")
-    forced = ingest(fset, events, progress=True)
-    auto = ingest(fset, events)
+    forced = ingest(fset, events, progress=True, engine="storey")  # the row-by-row engine
+    auto = ingest(fset, events, engine="storey")
     assert shown == [True, False]  # small and not a terminal: auto hides it
     assert forced is not None and auto is not None
     pd.testing.assert_frame_equal(forced, auto)

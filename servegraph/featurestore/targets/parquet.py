@@ -55,6 +55,12 @@ class ParquetTarget(OfflineTarget):
             return []
         return list(_PARTITION_LEVELS[: _PARTITION_LEVELS.index(self.partition) + 1])
 
+    def clear(self, fset_key: str) -> None:
+        """Remove every stored row of a feature set."""
+        root = self.location(fset_key)
+        if root.exists():
+            shutil.rmtree(root)
+
     def write(
         self,
         fset_key: str,
@@ -63,9 +69,10 @@ class ParquetTarget(OfflineTarget):
         overwrite: bool,
         batch_id: str | None = None,
     ) -> None:
+        """Write ``df``; files are named by ``batch_id`` (unique among concurrent writers)."""
         root = self.location(fset_key)
-        if overwrite and root.exists():
-            shutil.rmtree(root)
+        if overwrite:
+            self.clear(fset_key)
         root.mkdir(parents=True, exist_ok=True)
         levels = self._levels(timestamp_key)
         frame = df

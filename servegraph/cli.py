@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "serve": "servegraph.serving.commands",
     "batch": "servegraph.serving.batch_command",
     "monitor": "servegraph.monitoring.commands",
+    "features": "servegraph.featurestore.commands",
     "config": "servegraph.functions.commands.config",
     "schedule": "servegraph.functions.commands.schedule",
     "scheduler": "servegraph.functions.commands.scheduler",

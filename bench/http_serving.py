@@ -7,6 +7,9 @@ this process. Two comparisons, all in one run:
 1. overhead: the same scikit-learn model (LogisticRegression, the cheapest, so
    any serving overhead shows) behind (a) a bare aiohttp handler and (b)
    ``POST /v2/models/m/infer`` of a servegraph router; target >= 0.8x.
+0. thread hop: an echo model behind (a) a bare aiohttp handler that runs it
+   inline, (b) servegraph with the model on its own executor (the default) and
+   (c) servegraph with ``blocking = False`` (inline); target (b) >= 0.9x (a).
 2. batching: a model whose predict call has a high fixed cost
    (RandomForest, 50 trees) served by servegraph with and without
    ``max_batch_size``, 64 concurrent clients; target >= 5x.
@@ -86,6 +89,46 @@ def serve_bare(model_path: str, port: int) -> None:
     app.router.add_post(PATH, infer)
     app.router.add_get("/v2/health/ready", ready)
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None, loop=_loop())
+
+
+def serve_bare_echo(port: int) -> None:
+    """(0a) the thread-hop baseline: a bare aiohttp handler running an echo model inline."""
+    from aiohttp import web
+
+    async def infer(request: web.Request) -> web.Response:
+        body = await request.json()
+        return web.json_response(
+            {"id": body.get("id"), "model_name": "m", "outputs": body["inputs"]}
+        )
+
+    async def ready(request: web.Request) -> web.Response:
+        return web.json_response({"ready": True})
+
+    app = web.Application()
+    app.router.add_post(PATH, infer)
+    app.router.add_get("/v2/health/ready", ready)
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None, loop=_loop())
+
+
+def serve_echo(inline: bool, port: int) -> None:
+    """(0b/0c) servegraph's echo model on its own executor (default) or inline."""
+    import servegraph
+    from servegraph.serving import V2ModelServer
+    from servegraph.serving.http import run_app
+    from servegraph.serving.server import GraphServer
+
+    class Echo(V2ModelServer):
+        blocking = not inline
+
+        def predict(self, request: dict[str, Any]) -> Any:
+            return request["inputs"]
+
+    fn = servegraph.new_function("bench-echo", kind="serving")
+    fn.set_topology("router")
+    fn.add_model("m", class_name=Echo)
+    server = GraphServer(fn.serving_spec(graph_as_dict=False))
+    server.init_states(namespace={"Echo": Echo})
+    run_app(server, host="127.0.0.1", port=port, print=None)
 
 
 def serve_servegraph(model_path: str, max_batch_size: int | None, port: int) -> None:
@@ -184,8 +227,9 @@ def _free_port() -> int:
         return port
 
 
-async def _wait_ready(base: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
+async def _wait_ready(base: str, alive: Any) -> None:
+    """Poll readiness for as long as the server process lives (no fixed limit: a loaded
+    machine may take minutes to import and load); fail at once if it died."""
     async with aiohttp.ClientSession() as session:
         while True:
             try:
@@ -194,8 +238,8 @@ async def _wait_ready(base: str, timeout: float = 30.0) -> None:
                         return
             except aiohttp.ClientError:
                 pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"server at {base} did not become ready")
+            if not alive():
+                raise RuntimeError(f"server at {base} exited before it became ready")
             await asyncio.sleep(0.1)
 
 
@@ -217,6 +261,9 @@ class ServerProcess:
         self.process.terminate()
         self.process.join(10)
 
+    def alive(self) -> bool:
+        return bool(self.process.is_alive())
+
 
 class CliServer:
     """``servegraph serve SPEC --workers N`` in a subprocess on a free port."""
@@ -236,6 +283,9 @@ class CliServer:
     def __exit__(self, *exc: object) -> None:
         self.process.terminate()
         self.process.wait(30)
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
 
 
 def export_spec(model_path: str, folder: Path) -> str:
@@ -261,7 +311,7 @@ def compare(cases: list[Any], concurrency: int, seconds: float, rounds: int) -> 
             for case in cases:
                 stack.enter_context(case)
             for case in cases:
-                loop.run_until_complete(_wait_ready(case.base))
+                loop.run_until_complete(_wait_ready(case.base, case.alive))
             for _ in range(rounds):
                 for case in cases:
                     result = loop.run_until_complete(
@@ -294,6 +344,15 @@ def main(argv: list[str] | None = None) -> int:
         lr, rf = str(models["lr"]), str(models["rf"])
         if args.workers:
             return compare_workers(export_spec(rf, Path(folder)), args, seconds, rounds)
+        print(f"0. thread hop: echo model, {args.concurrency} clients, best of {rounds}")
+        bare_echo, isolated, inline = compare(
+            [
+                ServerProcess("(a) bare aiohttp, echo inline", serve_bare_echo, ()),
+                ServerProcess("(b) servegraph, own executor", serve_echo, (False,)),
+                ServerProcess("(c) servegraph, blocking=False", serve_echo, (True,)),
+            ],
+            args.concurrency, seconds, rounds,
+        )  # fmt: skip
         print(f"1. overhead: LogisticRegression, {args.concurrency} clients, best of {rounds}")
         bare, ours = compare(
             [
@@ -311,6 +370,10 @@ def main(argv: list[str] | None = None) -> int:
             ],
             args.batch_clients, seconds, rounds,
         )  # fmt: skip
+    print(
+        f"echo, servegraph own executor / bare inline: {isolated.rps / bare_echo.rps:.2f}x "
+        f"req/s (target >= 0.9x); blocking=False / bare: {inline.rps / bare_echo.rps:.2f}x"
+    )
     print(f"servegraph / bare handler: {ours.rps / bare.rps:.2f}x req/s (target >= 0.8x)")
     cpu_ratio = bare.cpu_per_request_us / ours.cpu_per_request_us
     print(f"  server CPU per request, bare / servegraph: {cpu_ratio:.2f}x")

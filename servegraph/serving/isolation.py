@@ -3,7 +3,7 @@
 On the async engine (``serve``), a model step whose ``do_event`` is sync does
 not run on the event loop: it runs on the model's own thread pool
 (``model_workers`` threads, default 4), at most ``max_in_flight`` requests
-(default 32) running or waiting per model, and ``timeout`` seconds each (the
+(default 256) running or waiting per model, and ``timeout`` seconds each (the
 step's ``timeout``, else ``SERVEGRAPH_MODEL_TIMEOUT``, default 60). So a
 hanging or slow model exhausts only its own slots: its next requests get a
 503 (``OverloadedError``) at once, a request that outlives the timeout a 504,
@@ -31,7 +31,7 @@ from servegraph.errors import ConfigError, OverloadedError, StepTimeoutError
 T = TypeVar("T")
 
 DEFAULT_WORKERS = 4
-DEFAULT_MAX_IN_FLIGHT = 32
+DEFAULT_MAX_IN_FLIGHT = 256
 TIMEOUT_ENV = "SERVEGRAPH_MODEL_TIMEOUT"
 DEFAULT_TIMEOUT = 60.0
 

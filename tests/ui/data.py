@@ -205,4 +205,7 @@ def build(home: Path) -> Fixture:
     project.set_function(str(workdir / "trainer.py"), name="trainer", kind="local", handler="train")
     project.set_schedule("nightly-train", "0 2 * * *", function="trainer", params={"lr": 0.2})
     project.save()
+    get_run_db().store_schedule(
+        PROJECT, "drift-check", "*/10 * * * *", "monitoring", {"endpoint": ENDPOINT}
+    )
     return Fixture(home, train_uid, hyper_uid, running_uid, error_uid)

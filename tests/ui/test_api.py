@@ -162,8 +162,10 @@ async def test_feature_store_and_schedules(client: TestClient[Any, Any]) -> None
     assert store["feature_vectors"][0]["name"] == "fraud-vec"
     full = await get(client, f"/api/feature-sets/{data.PROJECT}/transactions")
     assert full["stats"]["amount"]["count"] == 8
-    (schedule,) = await get(client, "/api/schedules")
-    assert schedule["cron"] == "0 2 * * *" and schedule["next_run"].endswith("T02:00:00+00:00")
+    schedules = {s["name"]: s for s in await get(client, "/api/schedules")}
+    nightly = schedules["nightly-train"]
+    assert nightly["cron"] == "0 2 * * *" and nightly["next_run"].endswith("T02:00:00+00:00")
+    assert schedules["drift-check"]["kind"] == "monitoring"
 
 
 async def test_openapi_describes_every_route(client: TestClient[Any, Any]) -> None:

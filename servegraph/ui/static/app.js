@@ -358,9 +358,15 @@ async function pageFeatureSet(parts, query) {
 async function pageSchedules() {
   setNav("schedules");
   const data = await api(`/api/schedules?project=${encodeURIComponent(project())}`);
-  const rows = data.map((s) => [td(esc(s.name)), td(esc(s.project)), td(badge(s.kind, "")), td(`<span class="mono">${esc(s.cron)}</span>`),
+  const target = (s) => {
+    const o = s.scheduled_object || {};
+    const what = o.function ? `function ${o.function}` : o.workflow ? `workflow ${o.workflow}` : s.kind === "monitoring" ? `monitoring job${o.endpoint ? ` of ${o.endpoint}` : ""}` : "";
+    const params = Object.entries(o.params || {}).map(([k, v]) => `${k}=${v}`).join(" ");
+    return `${esc(what)}${params ? ` <span class="mono small">${esc(params)}</span>` : ""}`;
+  };
+  const rows = data.map((s) => [td(esc(s.name)), td(esc(s.project)), td(badge(s.kind, "")), td(target(s)), td(`<span class="mono">${esc(s.cron)}</span>`),
     td(s.last_run ? `${time(s.last_run)} ${s.last_run_uid ? `<a href="${link(["run", s.project, s.last_run_uid])}">run</a>` : ""}` : "never"), td(time(s.next_run))]);
-  main.innerHTML = `<h1>Schedules</h1>${card("", table(["name", "project", "kind", "cron", "last run", "next run"], rows, "No schedules."))}`;
+  main.innerHTML = `<h1>Schedules</h1>${card("", table(["name", "project", "kind", "runs", "cron (UTC)", "last run", "next run"], rows, "No schedules."))}`;
 }
 
 // ---------------------------------------------------------------- routing

@@ -148,12 +148,13 @@ async function pageRun(parts, query) {
         <dt>kind</dt><dd>${esc((spec.runtime || {}).kind || "")}</dd><dt>handler</dt><dd>${esc(spec.handler || "–")}</dd>
         <dt>started</dt><dd>${time(status.start_time)}</dd><dt>updated</dt><dd>${time(status.last_update)}</dd>
         <dt>labels</dt><dd>${labels(meta.labels)}</dd>
+        ${(meta.labels || {}).workflow ? `<dt>workflow</dt><dd><a href="${link(["runs"], { label: `workflow=${meta.labels.workflow}` })}">runs of workflow ${esc(meta.labels.workflow.slice(0, 8))}</a></dd>` : ""}
         ${data.parent ? `<dt>parent</dt><dd><a href="${link(["run", data.parent.project, data.parent.uid])}">hyper-parameter run ${esc(data.parent.name)}</a> (best: ${esc(data.best_iteration)})</dd>` : ""}
         ${status.error ? `<dt>error</dt><dd class="mono">${esc(status.error)}</dd>` : ""}</dl>
         ${running ? `<p><button class="danger" id="stop">Stop run</button> <span id="stop-msg" class="small muted"></span></p>` : ""}`)}
       ${card("Parameters", `<div id="params">${kv(spec.parameters)}</div>${Object.keys(spec.hyperparams || {}).length ? `<h3>hyper-parameters</h3>${kv(spec.hyperparams)}` : ""}`)}
       ${card("Results", kv(results))}
-      ${card("Inputs", kv(spec.inputs))}
+      ${card("Inputs", Object.keys(spec.inputs || {}).length ? `<dl class="kv">${Object.entries(spec.inputs).map(([k, v]) => `<dt>${esc(k)}</dt><dd class="mono">${storeLink(String(v))}</dd>`).join("")}</dl>` : `<p class="empty">none</p>`)}
     </div>
     ${card("Metrics", metricCharts(status.metrics))}
     ${children.length ? card(`Iterations <span class="muted small">(best: ${esc(data.best_iteration)}, selector ${esc((spec.hyper_param_options || {}).selector || "–")})</span>`, table(childHeaders, children)) : ""}
@@ -189,6 +190,12 @@ async function action(path, body) {
     sessionStorage.setItem("sg-token", token);
     return send();
   }
+}
+
+// a store:// URI of an artifact, model or data set links to its page
+function storeLink(uri) {
+  const m = /^store:\/\/(artifacts|models|datasets)\/([^/]+)\/([^:@]+)/.exec(uri);
+  return m ? `<a href="${link(["artifact", m[2], m[3]])}">${esc(uri)}</a>` : esc(uri);
 }
 
 // ---------------------------------------------------------------- artifacts & models

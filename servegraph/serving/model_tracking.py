@@ -10,9 +10,29 @@ from __future__ import annotations
 
 import hashlib
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from servegraph.serving.event import Event
+
+_second = -1
+_prefix = ""
+
+
+def now_iso() -> str:
+    """The current UTC time as ISO-8601 with microseconds, like ``datetime.now(UTC)
+    .isoformat()`` at a third of its cost (the date part is formatted once a second).
+
+    >>> len(now_iso()), now_iso().endswith("+00:00")
+    (32, True)
+    """
+    global _second, _prefix
+    now = time.time()
+    second = int(now)
+    if second != _second:
+        _prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        _second = second
+    return f"{_prefix}.{int((now - second) * 1e6):06d}+00:00"
 
 
 def endpoint_id(context: Any, name: str, version: str) -> str:
@@ -77,7 +97,11 @@ def input_rows(inputs: Any) -> list[Any]:
 
 
 def plain_rows(values: list[Any]) -> list[Any]:
-    """Rows as plain lists (numpy rows of tensor requests become lists) for tracking."""
+    """Rows as plain lists (numpy rows of tensor requests become lists) for tracking;
+    a list of plain rows (the JSON case) is kept as it is, not copied."""
+    if not values or type(values[0]) is list or type(values[0]) in (int, float, str):
+        if all(type(v) is list or type(v) in (int, float, str) for v in values):
+            return values
     return [v.tolist() if hasattr(v, "tolist") else v for v in values]
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +29,7 @@ from servegraph.serving.event import Event
 from servegraph.serving.model_tracking import (
     endpoint_id,
     log_record,
+    now_iso,
     register_endpoint,
     tracking_record,
 )
@@ -290,7 +290,7 @@ class V2ModelServer:
         self, event: Event, request: dict[str, Any], op: str, tracker: Any, to_list: bool = True
     ) -> dict[str, Any]:
         start = time.perf_counter()
-        timestamp = datetime.now(UTC).isoformat()
+        timestamp = now_iso()
         outputs: Any = []
         error: str | None = None
         try:
@@ -347,7 +347,7 @@ class V2ModelServer:
         body = get_path(event.body, self._input_path) if self._input_path else event.body
         request, oip = parse_infer(body, event.headers)
         tracker = self.context.tracker if self.context is not None else None
-        start, timestamp = time.perf_counter(), datetime.now(UTC).isoformat()
+        start, timestamp = time.perf_counter(), now_iso()
         outputs: Any = []
         error: str | None = None
         try:

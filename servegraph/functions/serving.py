@@ -345,8 +345,13 @@ class ServingFunction(ServingCode, ServingOptions):
     ) -> Any:
         """Send a request to the deployed function (mock deployments run in-process)."""
         if self._mock_server is None:
+            if self.status_address:  # deployed (locally or to Nuclio): over HTTP
+                from servegraph.functions.platform.local import http_invoke
+
+                return http_invoke(self.status_address, path, body, method, headers, **kwargs)
             raise DeployError(
-                f"function {self.name!r} is not deployed; call deploy_function(fn, mock=True)"
+                f"function {self.name!r} is not deployed; call fn.deploy(local=True) "
+                "or deploy_function(fn, mock=True)"
             )
         return self._mock_server.test(path, body, method or "", headers, **kwargs)
 

@@ -316,13 +316,19 @@ class ServingCode:
             spec["code_module"] = module
         return fn_dict
 
-    def deploy(self, dashboard: str | None = None) -> str:
-        """Deploy to Nuclio; return the function's address."""
+    def deploy(self, dashboard: str | None = None, local: bool = False) -> str:
+        """Deploy to Nuclio, or with ``local=True`` as a process of the local platform
+        (``servegraph ps`` lists it); return the function's address."""
         from servegraph.config import get_config
         from servegraph.serving.nuclio_deploy import deploy
         from servegraph.serving.nuclio_spec import build_nuclio_spec
 
         namespace = caller_globals()
+        if local:
+            from servegraph.functions.platform.local import deploy_local
+
+            self.status_address = deploy_local(self, namespace=namespace)
+            return self.status_address
         address: str = deploy(
             build_nuclio_spec(self.deploy_dict(namespace)),
             dashboard or get_config().nuclio_dashboard,

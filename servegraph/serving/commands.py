@@ -25,6 +25,7 @@ import yaml
 from servegraph.errors import ConfigError
 from servegraph.serving.nuclio_spec import HANDLER, SERVING_SPEC_ENV, serving_spec_of
 from servegraph.serving.source import SOURCE_KEY, load_code
+from servegraph.serving.stream_source import DEFAULT_GROUP
 
 if TYPE_CHECKING:  # imported when serving, so `servegraph --help` stays fast
     from servegraph.serving.server import GraphServer
@@ -176,6 +177,7 @@ def load_server(spec_path: str, function: str | None = None) -> GraphServer:
 def _get_stream(url: str) -> Any:
     from servegraph import streams
 
+    url = streams.resolve_stream(url)  # a bare name: a stream of SERVEGRAPH_STREAM_PATH
     get_stream = getattr(streams, "get_stream", None)
     if get_stream is None:
         raise ConfigError(
@@ -196,6 +198,7 @@ async def _serve_stream(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    print(f"servegraph: consuming {stream.url} as group {DEFAULT_GROUP}", flush=True)
     try:
         await consume(server, stream, stop=stop, dead_letter=dead_letter, concurrency=concurrency)
     finally:

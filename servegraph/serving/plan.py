@@ -349,10 +349,10 @@ class _Compiler:
         if not path:
             return passthrough, None, None  # an in-process queue (MLRun): no stream
         try:
-            from servegraph.streams import get_stream  # type: ignore[attr-defined]
+            from servegraph.streams import get_stream, resolve_stream
         except ImportError as exc:
             raise GraphError(f"queue step {name!r}: streams are not available ({exc})") from exc
-        stream = get_stream(path)
+        stream = get_stream(resolve_stream(path))  # a bare name: the configured stream base
 
         async def arun(event: Event) -> Event:
             await stream.push([event.body])

@@ -35,6 +35,19 @@ from servegraph.serving.http.metrics_shared import METRICS_DIR_ENV, WORKER_ID_EN
 
 STARTUP_SECONDS = 10.0  # a worker dying sooner than this after its start is a start-up failure
 POLL_SECONDS = 0.2
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent() -> None:
+    """In a worker, before exec: SIGTERM when the supervisor dies (Linux), so a killed
+    supervisor leaves no worker holding the port."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass  # not Linux: workers stop with a graceful stop only
 
 
 def reserve_port(host: str, port: int) -> socket.socket:
@@ -69,7 +82,7 @@ class Supervisor:
     def _start(self, index: int) -> None:
         env = dict(os.environ, **{METRICS_DIR_ENV: self.metrics_dir, WORKER_ID_ENV: str(index)})
         command = [sys.executable, "-m", "servegraph", "serve", *self.worker_args, "--reuse-port"]
-        process = subprocess.Popen(command, env=env)
+        process = subprocess.Popen(command, env=env, preexec_fn=die_with_parent)
         self.processes[index] = (process, time.monotonic())
 
     def run(self) -> int:

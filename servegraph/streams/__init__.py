@@ -21,7 +21,7 @@ from servegraph.errors import ConfigError
 from servegraph.names import check_name
 from servegraph.streams.base import Record, Stream
 
-__all__ = ["Record", "Stream", "get_stream", "stream_url_for"]
+__all__ = ["Record", "Stream", "get_stream", "resolve_stream", "stream_url_for"]
 
 # URL scheme -> "module:Class" implementing it, imported on first use
 BACKENDS: dict[str, str] = {
@@ -81,3 +81,20 @@ def stream_url_for(base: str, name: str) -> str:
     stream = f"{prefix}.{name}" if prefix else name
     query = f"?{parts.query}" if parts.query else ""
     return f"{parts.scheme}://{parts.netloc}/{stream}{query}"
+
+
+def resolve_stream(path: str) -> str:
+    """A stream URL for ``path``: a bare name (``"requests"``) is a stream of the configured
+    base (``SERVEGRAPH_STREAM_PATH``); a URL or a path with a ``/`` is kept.
+
+    This is how the functions of one deployment share queues: each process resolves
+    the same name against the same base (a file-log folder, or Redis by URL).
+
+    >>> resolve_stream("redis://localhost:6379/events")
+    'redis://localhost:6379/events'
+    """
+    if "://" in path or "/" in path or "\\" in path:
+        return path
+    from servegraph.config import get_config
+
+    return stream_url_for(get_config().stream_path, path)

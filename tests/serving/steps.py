@@ -185,3 +185,21 @@ class Jitter:
         if row["x"] % 10 == 3:
             raise ValueError(f"bad row {row['x']}")
         return {"y": row["x"] * 2}
+
+
+class AddOne:
+    """{"x": n} -> {"x": n + 1}; {"crash": code} ends the process with that exit code."""
+
+    def do(self, body: dict[str, Any]) -> dict[str, Any]:
+        if "crash" in body:
+            import os
+
+            os._exit(int(body["crash"]))
+        return {"x": body["x"] + 1}
+
+
+class Times2:
+    """{"x": n} -> {"x": 2 n}."""
+
+    def do(self, body: dict[str, Any]) -> dict[str, Any]:
+        return {"x": body["x"] * 2}

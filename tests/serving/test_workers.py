@@ -105,8 +105,36 @@ def test_workers_share_the_port_metrics_cover_all_and_stop_gracefully(tmp_path: 
             raise AssertionError(f"worker {pid} is still running")
     finally:
         if proc.poll() is None:
-            proc.kill()
+            proc.kill()  # the workers get SIGTERM when their supervisor dies
             proc.wait()
+
+
+def test_a_killed_supervisor_takes_its_workers_along(tmp_path: Path) -> None:
+    proc, log = _start(tmp_path, _spec(tmp_path), "--workers", "2", "--host", "127.0.0.1",
+                       "--port", "0")  # fmt: skip
+    try:
+        base = _base_url(proc, log)
+        deadline = time.monotonic() + 60
+        pids: set[int] = set()
+        while len(pids) < 2 and time.monotonic() < deadline:
+            try:
+                pids.add(json.loads(_get(f"{base}/", b'{"x": 1}'))["pid"])
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.2)
+        assert len(pids) == 2, log.read_text()
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + 30
+    while any(_running(pid) for pid in pids):
+        assert time.monotonic() < deadline, f"workers {pids} outlived a killed supervisor"
+        time.sleep(0.1)
+
+
+def _running(pid: int) -> bool:
+    from servegraph.functions.platform.registry import pid_alive
+
+    return pid_alive(pid)
 
 
 def test_workers_that_fail_to_start_fail_the_command(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from servegraph._lazy import lazy_exports
 _EXPORTS: dict[str, str] = {
     "Event": "servegraph.serving.event",
     "MockEvent": "servegraph.serving.event",
+    "MockTrigger": "servegraph.serving.event",
     "Response": "servegraph.serving.event",
     "GraphContext": "servegraph.serving.context",
     "GraphServer": "servegraph.serving.server",

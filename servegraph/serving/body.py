@@ -1,7 +1,9 @@
-"""How a request body reaches the graph: JSON decoded whatever the declared type.
+"""How a request body reaches the graph: JSON decoded when declared so or undeclared.
 
-curl's ``-d`` sends ``application/x-www-form-urlencoded``; a body that parses
-as JSON is read as JSON all the same (as the V2 router does). A body left as
+curl's ``-d`` sends ``application/x-www-form-urlencoded``; on the model paths
+(``/v2/models/...``, JSON by protocol) a body that parses as JSON is read as
+JSON whatever its declared type. Elsewhere a body declared as another type
+(``text/plain``) reaches the flow as sent, as in MLRun. A body left as
 bytes that a step then cannot use becomes a 415 naming the content type,
 instead of a 500 blaming the step.
 """
@@ -31,6 +33,8 @@ def decode_event_body(event: Event) -> None:
         return
     if content_type is None or content_type.startswith("multipart/"):
         return
+    if not event.path.startswith("/v2/models"):
+        return  # outside the model protocol a declared non-JSON type is kept (MLRun)
     if body.lstrip()[:1] in _JSON_START:
         try:
             event.body = json.loads(body)

@@ -1,8 +1,11 @@
 """VotingEnsemble: a router that infers through all its models and combines the votes.
 
 ``vote_type`` is ``"classification"`` (weighted majority) or ``"regression"``
-(weighted mean); inferred from the outputs when not given. Members run as an
-array (in turn), in threads or in processes (``executor_type``).
+(weighted mean); inferred from the outputs when not given. Members run in
+threads (the default), in processes or in turn (``executor_type="array"``).
+A member's outputs are a list with one prediction per input row (a prediction
+may itself be a list: it is voted element by element) or a dict holding that
+list under ``prediction_col_name``.
 
     fn.set_topology("router", VotingEnsemble(vote_type="regression", weights={"a": 2}))
 """
@@ -15,7 +18,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from multiprocessing import get_context
 from typing import Any
 
-from servegraph.errors import GraphError, NotFoundError
+from servegraph.errors import BadRequestError, GraphError, NotFoundError
 from servegraph.serving.base import Route
 from servegraph.serving.event import Event
 from servegraph.serving.routers import BaseModelRouter
@@ -38,10 +41,12 @@ class VotingEnsemble(BaseModelRouter):
 
     ``vote_type`` is ``"classification"`` (weighted majority per row) or
     ``"regression"`` (weighted mean per row); None infers it from the outputs.
-    ``weights`` maps member keys to weights (default 1). ``executor_type``
-    runs the members one after the other (``"array"``), in threads or in processes.
+    ``weights`` maps member keys to weights; as in MLRun a member left out of
+    the dict weighs 0, and no dict weighs every member equally. ``executor_type``
+    runs the members in threads (default), in processes or in turn (``"array"``).
     The ensemble's own name (or a path naming no model) infers through all;
-    ``/v2/models/{member}/infer`` reaches one member.
+    ``/v2/models/{member}/infer`` reaches one member. ``GET /v2/models/`` lists
+    the members, the ensemble itself and the weights.
     """
 
     def __init__(
@@ -73,7 +78,7 @@ class VotingEnsemble(BaseModelRouter):
                 "The 'vote_type' parameter of VotingEnsemble must be 'classification', "
                 f"'regression' or None. Got {vote_type!r} instead."
             )
-        executor_type = executor_type or "array"
+        executor_type = str(executor_type or "thread")
         if executor_type not in ("array", "thread", "process"):
             raise GraphError(
                 "The 'executor_type' parameter of VotingEnsemble must be 'array', 'thread' "
@@ -84,6 +89,7 @@ class VotingEnsemble(BaseModelRouter):
         self.prediction_col_name = prediction_col_name or "prediction"
         self.format_response_with_col_name_flag = format_response_with_col_name_flag
         self.weights = weights
+        self.version = str(kwargs.get("version") or "v1")
         self._executor: Executor | None = None
 
     def post_init(self, mode: str = "sync") -> None:
@@ -93,6 +99,11 @@ class VotingEnsemble(BaseModelRouter):
             raise GraphError(
                 f"VotingEnsemble {self.name!r} has weights for unknown members {unknown}; "
                 f"members are {sorted(self.routes)}"
+            )
+        if self.weights is not None and not sum(self.weights.values()) > 0:
+            raise GraphError(
+                f"The 'weights' of VotingEnsemble {self.name!r} must give some member a "
+                f"positive weight. Got {self.weights!r} instead."
             )
         if self.executor_type == "thread":
             self._executor = ThreadPoolExecutor(max_workers=max(1, len(self.routes)))
@@ -111,13 +122,21 @@ class VotingEnsemble(BaseModelRouter):
         raise NotFoundError(f"VotingEnsemble {self.name!r} infers through all members")
 
     def do_event(self, event: Event, *args: Any, **kwargs: Any) -> Event:
+        if self.is_health(event):
+            event.body = self.get_metadata()
+            return event
         name, version, op = self.target(event.path)
         if name is None or name == self.name:
             if name is None and not op and event.method == "GET":
-                event.body = {"models": list(self.routes)}
+                event.body = {"models": [*self.routes, self.name], "weights": self.weights}
                 return event
             if not op and event.method == "GET":
-                event.body = {"name": self.name, "version": "", "inputs": [], "outputs": []}
+                event.body = {
+                    "name": self.name,
+                    "version": self.version,
+                    "inputs": [],
+                    "outputs": [],
+                }
                 return event
             if op in ("", "infer", "predict"):
                 event.body = self._vote(event)
@@ -131,10 +150,10 @@ class VotingEnsemble(BaseModelRouter):
             assert self._executor is not None
             request = parse_request(event.body)
             futures = [self._executor.submit(_member_outputs, r.object, request) for r in members]
-            return [f.result() for f in futures]
+            return [self._predictions(f.result()) for f in futures]
 
         def run(route: Route) -> Any:
-            return route.run(_member_event(event)).body["outputs"]
+            return self._predictions(route.run(_member_event(event)).body["outputs"])
 
         if self._executor is not None:
             return list(self._executor.map(run, members))
@@ -150,7 +169,7 @@ class VotingEnsemble(BaseModelRouter):
             async def run(route: Route) -> Any:
                 member = _member_event(event)
                 out = route.run(member) if route.arun is None else await route.arun(member)
-                return out.body["outputs"]
+                return self._predictions(out.body["outputs"])
 
             outputs = await asyncio.gather(*(run(route) for route in self.routes.values()))
             event.body = self._combine(request, list(outputs), event)
@@ -163,17 +182,37 @@ class VotingEnsemble(BaseModelRouter):
     def _vote(self, event: Event) -> dict[str, Any]:
         return self._combine(parse_request(event.body), self._member_outputs(event), event)
 
+    def _predictions(self, outputs: Any) -> list[Any]:
+        """A member's predictions: its outputs list, or the list under ``prediction_col_name``."""
+        if isinstance(outputs, dict):
+            if self.prediction_col_name not in outputs:
+                raise BadRequestError(
+                    f"VotingEnsemble {self.name!r}: a member's outputs have no "
+                    f"{self.prediction_col_name!r} (prediction_col_name); keys: {sorted(outputs)}"
+                )
+            outputs = outputs[self.prediction_col_name]
+        if hasattr(outputs, "tolist"):
+            outputs = outputs.tolist()
+        if not isinstance(outputs, list):
+            raise BadRequestError(
+                f"VotingEnsemble {self.name!r}: a member's outputs must be a list of "
+                f"predictions, got {type(outputs).__name__}"
+            )
+        return outputs
+
     def _combine(self, request: dict[str, Any], outputs: list[Any], event: Event) -> dict[str, Any]:
-        weights = [float((self.weights or {}).get(key, 1.0)) for key in self.routes]
-        vote_type = self.vote_type or _infer_vote_type(outputs)
-        rows = list(zip(*outputs, strict=True)) if outputs else []
-        if vote_type == "regression":
-            total = sum(weights)
-            result: list[Any] = [
-                sum(w * float(v) for w, v in zip(weights, row, strict=True)) / total for row in rows
-            ]
+        if self.weights is None:
+            weights = [1.0] * len(self.routes)
         else:
-            result = [_weighted_majority(row, weights) for row in rows]
+            weights = [float(self.weights.get(key, 0.0)) for key in self.routes]
+        vote_type = self.vote_type or _infer_vote_type(outputs)
+        if len({len(member) for member in outputs}) > 1:
+            raise BadRequestError(
+                f"VotingEnsemble {self.name!r}: members returned different numbers of "
+                f"predictions {[len(member) for member in outputs]}"
+            )
+        rows = list(zip(*outputs, strict=True)) if outputs else []
+        result = [_vote_row(row, weights, vote_type) for row in rows]
         body: Any = (
             {self.prediction_col_name: result}
             if self.format_response_with_col_name_flag
@@ -191,11 +230,35 @@ def _member_event(event: Event) -> Event:
 
 
 def _infer_vote_type(outputs: list[Any]) -> str:
-    for member in outputs:
-        for value in member:
-            if isinstance(value, float) and not float(value).is_integer():
-                return "regression"
+    def values(item: Any) -> Any:
+        if isinstance(item, list | tuple):
+            for inner in item:
+                yield from values(inner)
+        else:
+            yield item
+
+    for value in values(outputs):
+        if isinstance(value, float) and not float(value).is_integer():
+            return "regression"
     return "classification"
+
+
+def _vote_row(row: Sequence[Any], weights: list[float], vote_type: str) -> Any:
+    """The vote of one input row (the members' predictions for it, in member order).
+
+    A row of lists is voted element by element and keeps the members' shape.
+    """
+    if row and all(isinstance(item, list | tuple) for item in row):
+        if len({len(item) for item in row}) > 1:
+            raise BadRequestError(f"members' predictions for one row differ in length: {row}")
+        return [_vote_row(column, weights, vote_type) for column in zip(*row, strict=True)]
+    if vote_type == "regression":
+        try:
+            total = sum(w * float(v) for w, v in zip(weights, row, strict=True))
+        except (TypeError, ValueError) as exc:
+            raise BadRequestError(f"regression vote needs numbers, got {list(row)}") from exc
+        return total / sum(weights)
+    return _weighted_majority(row, weights)
 
 
 def _weighted_majority(row: Sequence[Any], weights: list[float]) -> Any:

@@ -133,6 +133,30 @@ class MockEvent(Event):
         self.origin_state = None
 
 
+class MockTrigger:
+    """The trigger an event came from, as Nuclio describes it (``kind``: ``"http"``,
+    ``"stream"``, ``"kafka"``...); a model still loading makes stream events wait.
+
+    >>> MockEvent(b"{}", trigger=MockTrigger(kind="stream")).trigger.kind
+    'stream'
+    """
+
+    __slots__ = ("kind", "name")
+
+    def __init__(self, kind: str = "", name: str = "") -> None:
+        self.kind = kind
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"MockTrigger(kind={self.kind!r}, name={self.name!r})"
+
+
+def from_stream(event: Event) -> bool:
+    """Whether the event came from a stream trigger (not HTTP, not a direct call)."""
+    kind = getattr(event.trigger, "kind", None)
+    return bool(kind) and kind != "http"
+
+
 class Response:
     """What the server returns: body, status code, content type and headers.
 

@@ -5,7 +5,7 @@
     server.wait_for_completion()
 
 A failing request raises its ServegraphError unless ``silent=True``, which
-returns the error response (``{"error": ...}`` with the error's status).
+returns the error :class:`Response` (``{"error": ...}`` with the error's status).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 from servegraph.errors import ServegraphError, ServingError
 from servegraph.serving.engine_sync import run_sync as _engine_sync
 from servegraph.serving.event import MockEvent, Response
-from servegraph.serving.server import GraphServer, ServerState, _response
+from servegraph.serving.server import BodyResponse, GraphServer, ServerState, _response
 
 
 class MockServer(GraphServer):
@@ -32,10 +32,22 @@ class MockServer(GraphServer):
         silent: bool = False,
         get_body: bool = True,
         event_id: str | None = None,
+        trigger: Any = None,
     ) -> Any:
-        """Send one request through the graph; return the response body (or the Response)."""
+        """Send one request through the graph; return the response body.
+
+        The :class:`Response` itself is returned for ``get_body=False``, when a step
+        answered with one, and for a failure under ``silent=True`` (its status set).
+        ``trigger`` (a :class:`MockTrigger`) says where the event came from.
+        """
         event = MockEvent(
-            body, content_type, dict(headers) if headers else None, method or None, path, event_id
+            body,
+            content_type,
+            dict(headers) if headers else None,
+            method or None,
+            path,
+            event_id,
+            trigger,
         )
         try:
             if self.state is ServerState.STARTED and not self._async:
@@ -60,12 +72,15 @@ class MockServer(GraphServer):
         except ServegraphError as exc:
             if not silent:
                 raise
-            response = Response({"error": str(exc)}, exc.status_code, "application/json")
-        if response.status_code >= 400 and not silent:
+            return Response({"error": str(exc)}, exc.status_code, "application/json")
+        if response.status_code >= 400:
+            if silent:
+                return response
             error = ServingError(f"request failed ({response.status_code}): {response.body}")
             error.status_code = response.status_code
             raise error
-        return response.body if get_body else response
+        # a Response a step made (e.g. a model's ready answer) comes back whole (MLRun)
+        return response.body if get_body and type(response) is BodyResponse else response
 
     def wait_for_completion(self) -> None:
         """Finish pending work: run the close hooks and flush the tracker."""

@@ -7,7 +7,7 @@ environment variable ``SERVING_SPEC_ENV``. MLRun-style code calls
 handler as ``context.mlrun_handler``. The context is Nuclio's (``user_data``,
 ``Response``, ``logger``) or a :class:`GraphContext` (MLRun's tests pass one).
 
-The contract matches ``servegraph serve``: ``GET /`` (health),
+The contract matches ``servegraph serve``: ``GET /`` (through the graph),
 ``/v2/health/live``, ``/v2/health/ready`` and ``/v2`` answer the same bodies;
 the platform's termination callback runs the graph's close hooks (batchers
 drained, tracking flushed to its stream) and its drain callback (a stream

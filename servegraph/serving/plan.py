@@ -304,11 +304,19 @@ class _Compiler:
             routes[key] = Route(key, route_obj, run, arun)
         obj.routes = routes
         post_init(obj, self.load_mode)
+        # the router sees the body at input_path; its answer goes to result_path (MLRun)
+        input_path = split_path(getattr(step, "input_path", None))
+        result_path = split_path(getattr(step, "result_path", None))
         if guarded and all(
             r.arun is None or getattr(r.object, "_guard", None) for r in routes.values()
         ):
             # sync engine: the plain dispatch; async engine: each model on its own threads
-            return obj.do_event, wrap(obj.do_event_async, True, (), (), obj)[1], obj
+            sync_run = (
+                wrap(obj.do_event, True, input_path, result_path, obj)[0]
+                if input_path or result_path
+                else obj.do_event
+            )
+            return sync_run, wrap(obj.do_event_async, True, input_path, result_path, obj)[1], obj
         if any(route.arun is not None for route in routes.values()):
             do_async = getattr(obj, "do_event_async", None)
             if do_async is None:
@@ -316,10 +324,14 @@ class _Compiler:
                     f"router {name!r} ({type(obj).__name__}) cannot run async routes "
                     f"{sorted(k for k, r in routes.items() if r.arun is not None)}"
                 )
-            return wrap(do_async, True, (), (), obj)
-        if isinstance(obj, BaseModelRouter) and type(obj).do_event in _ROUTER_DO_EVENTS:
+            return wrap(do_async, True, input_path, result_path, obj)
+        if (
+            isinstance(obj, BaseModelRouter)
+            and type(obj).do_event in _ROUTER_DO_EVENTS
+            and not (input_path or result_path)
+        ):
             return obj.do_event, None, obj  # built-in routers always return the event
-        return wrap(obj.do_event, True, (), (), obj)
+        return wrap(obj.do_event, True, input_path, result_path, obj)
 
     def guarded(self, run: EventRunner, obj: Any, step: Any, name: str) -> AsyncRunner | None:
         """The async runner of a sync model step on its own executor (see isolation.py);

@@ -77,8 +77,22 @@ class BaseModelRouter:
             return ModelPath(None, None, name)
         return parsed
 
+    def is_health(self, event: Event) -> bool:
+        """Whether the event is ``GET /`` or ``GET {health_prefix}`` (MLRun's health check)."""
+        if event.method != "GET":
+            return False
+        path = event.path
+        return path in ("/", "") or path.startswith(self.health_prefix or "/v2/health")
+
+    def get_metadata(self) -> dict[str, Any]:
+        """The body of the health check: the router class, protocol and extensions."""
+        return {"name": type(self).__name__, "version": self.protocol, "extensions": []}
+
     def do_event(self, event: Event, *args: Any, **kwargs: Any) -> Event:
-        """Dispatch the event to a route (or list the routes)."""
+        """Dispatch the event to a route (or list the routes, or answer the health check)."""
+        if self.is_health(event):
+            event.body = self.get_metadata()
+            return event
         parsed = parse_path(event.path)
         if parsed.version is None:
             route = self.routes.get(parsed.name)  # type: ignore[arg-type]
@@ -94,7 +108,7 @@ class BaseModelRouter:
 
     async def do_event_async(self, event: Event, *args: Any, **kwargs: Any) -> Event:
         """``do_event`` for routers with async routes (batching models): awaits the route."""
-        if type(self).do_event is not BaseModelRouter.do_event:
+        if type(self).do_event is not BaseModelRouter.do_event or self.is_health(event):
             return self.do_event(event)  # a router with its own dispatch runs routes sync
         parsed = parse_path(event.path)
         route = self.routes.get(parsed.name) if parsed.version is None else None  # type: ignore[arg-type]

@@ -7,7 +7,8 @@
 
 ``run`` / ``run_async`` return a :class:`Response` and raise ServegraphError
 subclasses (with ``status_code``) on failure; the HTTP edge turns them into
-``{"error": "..."}``. ``GET /`` without a body answers the health check.
+``{"error": "..."}``. ``GET /`` goes through the graph, as in MLRun: a router
+answers its health metadata, a model step its model metadata.
 """
 
 from __future__ import annotations
@@ -220,18 +221,11 @@ class GraphServer:
 
     def _prepare(self, event: Event) -> Response | None:
         body = event.body
-        if body is None:
-            if event.method == "GET" and event.path in ("/", ""):
-                return Response(self.health(), content_type="application/json")
-        elif type(body) is bytes or type(body) is str:
+        if type(body) is bytes or type(body) is str:
             decode_event_body(event)
         if self.verbose:
             self.context.logger.info("event %s %s %s", event.id, event.method, event.path)
         return None
-
-    def health(self) -> dict[str, Any]:
-        """The body of ``GET /``."""
-        return {"status": "ok", "name": self.context.name, "version": self.version}
 
     def loading_models(self) -> list[str]:
         """Names of the models still loading in the background (``load_mode="async"``)."""
@@ -261,15 +255,22 @@ class GraphServer:
         )
 
 
+class BodyResponse(Response):
+    """A response the server made around a step's plain body (a step may return its
+    own :class:`Response`; the mock server hands that one back whole, as MLRun does)."""
+
+    __slots__ = ()
+
+
 def _response(event: Event) -> Response:
     body = event.body
     if isinstance(body, Response):
         return body
     if isinstance(body, dict | list):
-        return Response(body, 200, "application/json")
+        return BodyResponse(body, 200, "application/json")
     if isinstance(body, str):
-        return Response(body, 200, "text/plain")
-    return Response(body, 200, None)  # the HTTP edge picks the content type
+        return BodyResponse(body, 200, "text/plain")
+    return BodyResponse(body, 200, None)  # the HTTP edge picks the content type
 
 
 def _load_graph(graph: Any) -> Any:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from servegraph.errors import BadRequestError, NotFoundError, NotReadyError
 from servegraph.serving.batching import batcher_from_class_args
-from servegraph.serving.event import Event
+from servegraph.serving.event import Event, Response, from_stream
 from servegraph.serving.model_tracking import (
     endpoint_id,
     log_record,
@@ -126,11 +126,16 @@ class V2ModelServer:
         except Exception as exc:
             self.error = f"{type(exc).__name__}: {exc}"
 
-    def _wait_ready(self) -> None:
+    def _wait_ready(self, event: Event | None = None) -> None:
+        """Return once loaded. While loading, a request fails at once with NotReadyError
+        (MLRun's rule for HTTP); a stream event waits in the mock server."""
         thread = self._load_thread
         if thread is not None and thread.is_alive():
-            if not getattr(self.context, "is_mock", False):
-                # joining would block the server's loop, or the model's threads, until loaded
+            # joining would block the server's loop, or the model's threads, until loaded:
+            # only a stream event in the mock server waits (a deployed server answers 503
+            # and the stream redelivers)
+            mock = getattr(self.context, "is_mock", False)
+            if event is None or not from_stream(event) or not mock:
                 raise NotReadyError(f"model {self.name!r} is not ready: still loading")
             thread.join()
         if not self.ready:
@@ -206,20 +211,15 @@ class V2ModelServer:
     # -- event handling ------------------------------------------------------
     def do_event(self, event: Event, *args: Any, **kwargs: Any) -> Event:
         """Serve one event: dispatch on the path's operation and set the response body."""
-        name, version, op = parse_path(event.path)
-        if not op:
-            if name is not None and name != self.name and version is None:
-                op = name
-            elif event.method == "GET":
-                event.body = self.metadata()
-                return event
-            else:
-                op = "infer"
+        op = self.operation(event)
         if op == "infer" or op == "predict":
             result: Any = self._infer(event, op)
-        elif op == "ready" or op == "health":
-            self._wait_ready()
-            result = {"name": self.name, "version": self.version, "ready": True}
+        elif op == "":
+            event.body = self.metadata()
+            return event
+        elif op in ("ready", "health") and event.method in ("GET", "HEAD"):
+            event.body = self.ready_response(event)
+            return event
         elif op == "explain":
             result = self._infer(event, op)
         else:
@@ -236,6 +236,27 @@ class V2ModelServer:
         else:
             event.body = result
         return event
+
+    def operation(self, event: Event) -> str:
+        """The operation an event asks for: from its path, else ``body["operation"]``
+        (stream records), else ``infer`` ("" for a GET: the metadata)."""
+        name, version, op = parse_path(event.path)
+        if op:
+            return op
+        if name is not None and name != self.name and version is None:
+            return name
+        body = event.body
+        if type(body) is dict and isinstance(body.get("operation"), str):
+            return body["operation"]  # type: ignore[no-any-return]
+        return "" if event.method == "GET" else "infer"
+
+    def ready_response(self, event: Event) -> Response:
+        """The answer of ``GET .../ready`` (MLRun's): 200 and a line of text once
+        loaded, 408 while loading or after a failed load."""
+        if self.ready:
+            text = f"Model {self.name} is ready (event_id = {event.id})"
+            return Response(text.encode(), 200, "text/plain")
+        return Response(b"model not ready", 408, "text/plain")
 
     def metadata(self) -> dict[str, Any]:
         """The model metadata returned for ``GET /v2/models/{name}``."""
@@ -260,7 +281,7 @@ class V2ModelServer:
 
     def _infer(self, event: Event, op: str) -> Any:
         if not self.ready:
-            self._wait_ready()
+            self._wait_ready(event)
         body = event.body
         if self._input_path:
             body = get_path(body, self._input_path)
@@ -334,16 +355,11 @@ class V2ModelServer:
         The batched ``predict`` gets ``{"inputs": rows}`` of many requests and
         must return one output per row (an Exception instance fails only its request).
         """
-        name, version, op = parse_path(event.path)
-        if not op:
-            if name is not None and name != self.name and version is None:
-                op = name
-            elif event.method != "GET":
-                op = "infer"
+        op = self.operation(event)
         if op not in ("infer", "predict"):
             return V2ModelServer.do_event(self, event)
         if not self.ready:
-            self._wait_ready()
+            self._wait_ready(event)
         body = get_path(event.body, self._input_path) if self._input_path else event.body
         request, oip = parse_infer(body, event.headers)
         tracker = self.context.tracker if self.context is not None else None

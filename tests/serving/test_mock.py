@@ -45,7 +45,9 @@ def test_silent_returns_the_error_response(engine: str) -> None:
     graph = RootFlowStep(engine=engine)
     graph.to(handler=missing, name="m").respond()
     server = create_mock_server({"graph": graph})
-    assert server.test(body=1, silent=True) == {"error": "no such thing"}
+    response = server.test(body=1, silent=True)  # the Response, its status set (MLRun)
+    assert isinstance(response, Response) and response.status_code == 404
+    assert response.body == {"error": "no such thing"}
     with pytest.raises(NotFoundError):
         server.test(body=1)
 
@@ -57,7 +59,23 @@ def test_error_status_returned_by_a_step_raises_unless_silent() -> None:
     with pytest.raises(ServingError, match="418") as info:
         server.test(body=1)
     assert info.value.status_code == 418
-    assert server.test(body=1, silent=True) == "teapot"
+    response = server.test(body=1, silent=True)
+    assert isinstance(response, Response) and (response.status_code, response.body) == (
+        418,
+        "teapot",
+    )
+
+
+def test_a_response_made_by_a_step_comes_back_whole() -> None:
+    graph = RootFlowStep(engine="sync")
+    graph.to(handler=lambda x: Response(b"made", status_code=201), name="t").respond()
+    server = create_mock_server({"graph": graph})
+    for _ in range(2):  # the first call starts the server, the second takes the fast path
+        response = server.test(body=1)
+        assert isinstance(response, Response) and response.status_code == 201
+    plain = RootFlowStep(engine="sync")
+    plain.to(handler="(event + 1)", name="inc").respond()
+    assert create_mock_server({"graph": plain}).test(body=1) == 2
 
 
 def test_event_id_method_and_headers_reach_the_steps(engine: str) -> None:

@@ -147,7 +147,12 @@ def test_health_paths_answer_as_under_serve(router_spec: dict[str, Any]) -> None
         for path in ("/", "/v2/health/live", "/v2/health/ready", "/v2")
     }
     assert all(r.status_code == 200 for r in answers.values()), answers
-    assert json.loads(answers["/"].body)["status"] == "ok"
+    # GET / goes through the graph: the router answers its health metadata (MLRun)
+    assert json.loads(answers["/"].body) == {
+        "name": "ModelRouter",
+        "version": "v2",
+        "extensions": [],
+    }
     assert json.loads(answers["/v2/health/live"].body) == {"live": True}
     assert json.loads(answers["/v2/health/ready"].body) == {"ready": True}
     assert json.loads(answers["/v2"].body)["name"] == "servegraph"

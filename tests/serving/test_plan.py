@@ -393,3 +393,13 @@ def test_insertion_in_the_middle_of_a_chain_runs_in_edge_order(engine: str) -> N
     server = serve(graph, engine)
     assert server.test(body={})["path"] == ["a", "b", "c"]
     assert [node.name for node in server.plan.nodes] == ["a", "b", "c"]  # type: ignore[union-attr]
+
+
+def test_router_step_reads_input_path_and_writes_result_path(engine: str) -> None:
+    graph = RootFlowStep()
+    router = graph.to("*", name="r", input_path="req", result_path="resp")
+    router.add_route("m1", class_name="tests.serving.steps.Sum")  # type: ignore[attr-defined]
+    router.respond()
+    body = serve(graph, engine).test("/v2/models/m1/infer", {"req": {"inputs": [[2, 3]]}, "k": 1})
+    assert body["k"] == 1 and body["req"] == {"inputs": [[2, 3]]}
+    assert body["resp"]["outputs"] == [5]

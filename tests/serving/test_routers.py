@@ -10,7 +10,9 @@ import pytest
 from servegraph.errors import BadRequestError, GraphError, NotFoundError
 from servegraph.graph import RouterStep
 from servegraph.serving.mock import MockServer, create_mock_server
+from servegraph.serving.parallel import ParallelRunnerModes
 from servegraph.serving.routers import SplitRouter, VotingEnsemble
+from servegraph.serving.v2_serving import V2ModelServer
 from tests.serving.steps import Label, Sum
 
 
@@ -65,9 +67,16 @@ def test_vote_type_is_inferred_from_outputs() -> None:
 
 def test_ensemble_lists_members_and_reaches_one_member() -> None:
     server = serve(VotingEnsemble(), a=(Label, {"label": 1}), b=(Label, {"label": 2}))
-    assert server.test("/v2/models/", method="GET") == {"models": ["a", "b"]}
+    # MLRun's listing: the members, the ensemble itself, and the weights
+    listing = {"models": ["a", "b", "ens"], "weights": None}
+    assert server.test("/v2/models/", method="GET") == listing
     assert server.test("/v2/models/b/infer", {"inputs": [[0]]})["outputs"] == [2]
-    assert server.test("/v2/models/ens", method="GET")["name"] == "ens"
+    assert server.test("/v2/models/ens", method="GET") == {
+        "name": "ens",
+        "version": "v1",
+        "inputs": [],
+        "outputs": [],
+    }
     with pytest.raises(NotFoundError):
         server.test("/v2/models/ens/explain", {"inputs": [[0]]})
 
@@ -83,7 +92,7 @@ def test_ensemble_of_batching_members_votes_lists_and_reaches_one() -> None:
     body = server.test("/v2/models/ens/infer", {"id": "r1", "inputs": [[0], [1]]})
     assert body["outputs"] == [1, 1] and body["id"] == "r1"
     assert server.test("/v2/models/c/infer", {"inputs": [[0]]})["outputs"] == [2]
-    assert server.test("/v2/models/", method="GET") == {"models": ["a", "b", "c"]}
+    assert server.test("/v2/models/", method="GET")["models"] == ["a", "b", "c", "ens"]
     assert server.test("/v2/models/ens", method="GET")["name"] == "ens"
     server.wait_for_completion()
 
@@ -94,6 +103,64 @@ def test_prediction_column_format() -> None:
         a=(Label, {"label": 7}),
     )
     assert server.test("/v2/models/ens/infer", {"inputs": [[0]]})["outputs"] == {"label": [7]}
+
+
+class Column(V2ModelServer):
+    """Answers ``{"predictions": [value per row]}`` (MLRun's prediction_col_name form)."""
+
+    def predict(self, request: dict[str, Any]) -> Any:
+        return {"predictions": [self.get_param("value") for _ in request["inputs"]]}
+
+
+class Rows(V2ModelServer):
+    """Answers a list of ``width`` values per row, each ``value`` times the column index+1."""
+
+    def predict(self, request: dict[str, Any]) -> Any:
+        width, value = self.get_param("width", 2), self.get_param("value")
+        return [[value * (i + 1) for i in range(width)] for _ in request["inputs"]]
+
+
+def test_members_answering_a_prediction_column_are_unwrapped() -> None:
+    ensemble = VotingEnsemble(vote_type="regression", prediction_col_name="predictions")
+    server = serve(ensemble, a=(Column, {"value": 10}), b=(Column, {"value": 30}))
+    assert server.test("/v2/models/ens/infer", {"inputs": [[0], [0]]})["outputs"] == [20.0, 20.0]
+    flagged = VotingEnsemble(
+        prediction_col_name="predictions", format_response_with_col_name_flag=True
+    )
+    server = serve(
+        flagged, a=(Column, {"value": 1}), b=(Column, {"value": 1}), c=(Column, {"value": 2})
+    )
+    assert server.test("/v2/models/infer", {"inputs": [[0]]})["outputs"] == {"predictions": [1]}
+    missing = serve(VotingEnsemble(prediction_col_name="label"), a=(Column, {"value": 1}))
+    with pytest.raises(BadRequestError, match="'label'"):
+        missing.test("/v2/models/ens/infer", {"inputs": [[0]]})
+
+
+def test_rows_of_lists_are_voted_element_by_element() -> None:
+    regression = VotingEnsemble(vote_type="regression")
+    server = serve(regression, a=(Rows, {"value": 1.0}), b=(Rows, {"value": 3.0}))
+    out = server.test("/v2/models/ens/infer", {"inputs": [[0], [0], [0]]})["outputs"]
+    assert out == [[2.0, 4.0]] * 3
+    classes = VotingEnsemble(vote_type="classification")
+    server = serve(classes, a=(Rows, {"value": 1}), b=(Rows, {"value": 1}), c=(Rows, {"value": 5}))
+    assert server.test("/v2/models/ens/infer", {"inputs": [[0]]})["outputs"] == [[1, 2]]
+
+
+def test_a_member_missing_from_the_weights_weighs_nothing() -> None:
+    ensemble = VotingEnsemble(vote_type="regression", weights={"a": 1, "b": 1})
+    server = serve(
+        ensemble, a=(Label, {"label": 1.0}), b=(Label, {"label": 3.0}), c=(Label, {"label": 100.0})
+    )
+    assert server.test("/v2/models/ens/infer", {"inputs": [[0]]})["outputs"] == [2.0]
+    listing = server.test("/v2/models/", method="GET")
+    assert listing["weights"] == {"a": 1, "b": 1}
+    with pytest.raises(GraphError, match="positive weight"):
+        serve(VotingEnsemble(weights={"a": 0}), a=(Label, {}))
+
+
+def test_members_run_in_threads_by_default() -> None:
+    assert VotingEnsemble().executor_type == "thread"
+    assert VotingEnsemble(executor_type=ParallelRunnerModes.array).executor_type == "array"
 
 
 def test_process_executor_votes_in_worker_processes() -> None:

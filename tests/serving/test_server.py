@@ -48,11 +48,9 @@ def test_server_run_from_sync_code(engine: str) -> None:
     assert server.to_dict()["graph"]["steps"]["inc"]["class_args"] == {"by": 2}
 
 
-def test_health_and_json_decoding() -> None:
+def test_json_decoding() -> None:
     server = GraphServer(flow_spec("sync"))
     server.init_states()
-    health = server.run(Event(method="GET", path="/"))
-    assert health.body["status"] == "ok" and health.content_type == "application/json"
     assert server.run(Event(body=b"3", content_type="application/json")).body == 10
     with pytest.raises(BadRequestError, match="JSON"):
         server.run(Event(body=b"{oops", content_type="application/json"))
@@ -175,3 +173,24 @@ def test_steps_share_the_context_scratch_space() -> None:
     server = GraphServer({"graph": graph})
     server.init_states()
     assert [server.run(Event(body=0)).body for _ in range(3)] == [1, 2, 3]
+
+
+def test_a_flow_keeps_a_body_declared_as_text_and_a_model_path_reads_json() -> None:
+    graph = RootFlowStep(engine="sync")
+    graph.to(handler="builtins.repr", name="kind").respond()
+    server = GraphServer({"graph": graph})
+    server.init_states()
+    as_text = Event(body="[1,2]", content_type="text/plain")
+    assert server.run(as_text).body == "'[1,2]'"  # kept as sent (MLRun)
+    assert server.run(Event(body="[1,2]")).body == "[1, 2]"  # undeclared JSON is decoded
+    assert server.run(Event(body="[1,2]", content_type="application/json")).body == "[1, 2]"
+    model = Event(body='{"inputs": [[1]]}', content_type="text/plain", path="/v2/models/m/infer")
+    assert server.run(model).body == "{'inputs': [[1]]}"  # model paths are JSON by protocol
+
+
+def test_get_slash_reaches_a_model_step_in_a_flow() -> None:
+    graph = RootFlowStep(engine="sync")
+    graph.to("tests.serving.steps.Sum", name="my2").respond()
+    server = GraphServer({"graph": graph})
+    server.init_states()
+    assert server.run(Event(method="GET", path="/")).body["name"] == "my2"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from servegraph.errors import BadRequestError, NotFoundError, NotReadyError, Ste
 from servegraph.graph import RootFlowStep, RouterStep
 from servegraph.serving import V2ModelServer
 from servegraph.serving.context import GraphContext
-from servegraph.serving.event import Event
+from servegraph.serving.event import Event, MockTrigger
 from servegraph.serving.mock import MockServer, create_mock_server
 from tests.serving.steps import Failing, RecordingTracker, Sum
 
@@ -98,8 +99,11 @@ def test_listing_metadata_ready_and_health() -> None:
         "inputs": [],
         "outputs": [],
     }
-    assert server.test("/v2/models/m1/ready", method="GET")["ready"] is True
-    assert server.test("/", method="GET")["status"] == "ok"
+    ready = server.test("/v2/models/m1/ready", method="GET", event_id="e7")
+    assert (ready.status_code, ready.body) == (200, b"Model m1 is ready (event_id = e7)")
+    # GET / and /v2/health go through the graph: the router answers (MLRun)
+    health = {"name": "ModelRouter", "version": "v2", "extensions": []}
+    assert server.test("/", method="GET") == server.test("/v2/health", method="GET") == health
 
 
 @pytest.mark.parametrize(
@@ -201,10 +205,48 @@ def test_async_load_waits_then_reports_errors() -> None:
         def load(self) -> None:
             raise OSError("cannot read model")
 
+    stream = MockTrigger(kind="stream")
     model = SlowLoad(context=GraphContext(), name="m")
     model.post_init("async")
     with pytest.raises(NotReadyError, match="cannot read model"):
-        model.do_event(Event({"inputs": [[1]]}, path="/infer"))
+        model.do_event(Event({"inputs": [[1]]}, path="/infer", trigger=stream))
+    ready = model.do_event(Event(method="GET", path="/ready")).body
+    assert (ready.status_code, ready.body) == (408, b"model not ready")
     ok = Sum(context=GraphContext(), name="m")
     ok.post_init("async")
-    assert ok.do_event(Event({"inputs": [[1]]}, path="/infer")).body["outputs"] == [1]
+    event = Event({"inputs": [[1]]}, path="/infer", trigger=stream)
+    assert ok.do_event(event).body["outputs"] == [1]
+
+
+def test_while_loading_a_request_fails_at_once_and_a_stream_event_waits() -> None:
+    gate = threading.Event()
+
+    class Gated(Sum):
+        def load(self) -> None:
+            gate.wait(10)
+            super().load()
+
+    model = Gated(context=GraphContext(is_mock=True), name="m")
+    model.post_init("async")
+    try:
+        with pytest.raises(NotReadyError, match="still loading"):
+            model.do_event(Event({"inputs": [[1]]}, path="/infer"))
+        ready = model.do_event(Event(method="GET", path="/ready")).body
+        assert ready.status_code == 408
+        threading.Timer(0.05, gate.set).start()
+        event = Event({"inputs": [[2]]}, path="/", trigger=MockTrigger(kind="kafka"))
+        assert model.do_event(event).body["outputs"] == [2]  # waited for the load
+    finally:
+        gate.set()
+
+
+def test_the_body_operation_selects_the_operation_of_a_stream_record() -> None:
+    server = router_server(("m1", Sum, {}), ("m2", Sum, {}))
+    explained = {"model": "m2", "operation": "explain", "inputs": [[1]]}
+    with pytest.raises(NotFoundError, match="explain"):  # Sum has no explain: it was chosen
+        server.test("/", explained)
+    assert server.test("/", {"model": "m2", "inputs": [[1, 2]]})["outputs"] == [3]
+    assert (
+        server.test("/", {"model": "m2", "operation": "infer", "inputs": [[1]]})["model_name"]
+        == "m2"
+    )

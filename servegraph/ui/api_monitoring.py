@@ -77,13 +77,22 @@ async def list_endpoints(request: web.Request) -> web.Response:
 
     def read() -> list[dict[str, Any]]:
         windows = ResultStore(st.dbpath).windows()
-        last = {
-            str(eid): _window_row(group.iloc[-1].to_dict())
-            for eid, group in windows.groupby("endpoint_id", sort=False)
+        last, trend = {}, {}
+        for eid, group in windows.groupby("endpoint_id", sort=False):
+            last[str(eid)] = _window_row(group.iloc[-1].to_dict())
+            trend[str(eid)] = [_num(v) for v in group["drift_value"].tail(24)]
+        endpoints = EndpointRegistry(st.dbpath).list(project)
+        detected = {
+            p: MonitorSettings.load(project=p or None).thresholds.detected
+            for p in {ep.project for ep in endpoints}
         }
         return [
-            endpoint_summary(ep, last.get(ep.id))
-            for ep in EndpointRegistry(st.dbpath).list(project)
+            {
+                **endpoint_summary(ep, last.get(ep.id)),
+                "drift_trend": trend.get(ep.id, []),
+                "detected": detected[ep.project],
+            }
+            for ep in endpoints
         ]
 
     return reply(await blocking(read))

@@ -142,7 +142,8 @@ async def test_endpoint_drift_over_time(client: TestClient[Any, Any]) -> None:
         assert [p["value"] > detected for p in points] == [False] * 4 + [shifted] * 2, feature
     assert len(ep["model_versions"]) == 2 and "latest" in ep["model_versions"][0]["tags"]
     (listed,) = await get(client, "/api/endpoints")
-    assert listed["last_window"]["status"] == "drift_detected"
+    assert listed["last_window"]["status"] == "drift_detected" and listed["detected"] == 0.3
+    assert listed["drift_trend"] == [w["drift_value"] for w in ep["windows"]]
 
 
 async def test_histograms_reference_vs_current(client: TestClient[Any, Any]) -> None:

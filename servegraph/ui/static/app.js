@@ -291,9 +291,9 @@ async function pageEndpoints() {
   const rows = data.map((e) => {
     const w = e.last_window;
     return [td(`<a href="${link(["endpoint", e.id])}" class="mono">${esc(e.id)}</a>`), td(esc(e.project)), td(esc(e.function)), td(esc(`${e.model_name} ${e.model_version}`)),
-      td(String(e.feature_names.length), "num"), td(w ? badge(w.status) : "–"), td(w ? sgFmt(w.drift_value) : "–", "num"), td(w ? time(w.window_start) : "–")];
+      td(String(e.feature_names.length), "num"), td(w ? badge(w.status) : "–"), td(w ? sgFmt(w.drift_value) : "–", "num"), td(sgSpark(e.drift_trend, e.detected)), td(w ? time(w.window_start) : "–")];
   });
-  main.innerHTML = `<h1>Model endpoints</h1>${card("", table(["endpoint", "project", "function", "model", "features#", "drift", "value#", "last window"], rows, "No model endpoints registered."))}`;
+  main.innerHTML = `<h1>Model endpoints</h1>${card("", table(["endpoint", "project", "function", "model", "features#", "drift", "value#", "trend", "last window"], rows, "No model endpoints registered."))}`;
 }
 
 async function pageEndpoint(parts) {

@@ -124,3 +124,16 @@ function sgBars(counts) {
   const bw = W / Math.max(1, counts.length);
   return `<svg class="bars" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}">${counts.map((c, i) => `<rect x="${(i * bw).toFixed(1)}" y="${(H - (c / top) * H).toFixed(1)}" width="${Math.max(1, bw - 1).toFixed(1)}" height="${((c / top) * H).toFixed(1)}" fill="#7f9ccc"/>`).join("")}</svg>`;
 }
+
+// a small trend line (the endpoint list's drift column), with the threshold dashed
+function sgSpark(values, threshold) {
+  const W = 120, H = 26, pts = values.map((v, i) => [i, v]).filter((p) => p[1] !== null);
+  if (!pts.length) { return ""; }
+  const top = Math.max(threshold || 0, ...pts.map((p) => p[1])) * 1.1 || 1;
+  const X = (i) => (values.length > 1 ? (i / (values.length - 1)) * (W - 4) + 2 : W / 2);
+  const Y = (v) => H - 2 - (v / top) * (H - 4);
+  const d = pts.map((p, k) => `${k ? "L" : "M"}${X(p[0]).toFixed(1)},${Y(p[1]).toFixed(1)}`).join(" ");
+  const last = pts[pts.length - 1];
+  const color = threshold !== undefined && last[1] >= threshold ? "#d1453b" : "#3d6fb6";
+  return `<svg class="spark" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}">${threshold !== undefined ? `<line x1="0" x2="${W}" y1="${Y(threshold)}" y2="${Y(threshold)}" stroke="#d1453b" stroke-dasharray="3 2" stroke-width="0.8"/>` : ""}<path d="${d}" fill="none" stroke="${color}" stroke-width="1.5"/><circle cx="${X(last[0])}" cy="${Y(last[1])}" r="2.2" fill="${color}"/></svg>`;
+}

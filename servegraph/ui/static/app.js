@@ -296,9 +296,12 @@ async function pageEndpoints() {
   main.innerHTML = `<h1>Model endpoints</h1>${card("", table(["endpoint", "project", "function", "model", "features#", "drift", "value#", "trend", "last window"], rows, "No model endpoints registered."))}`;
 }
 
+const ENDPOINT_REFRESH_MS = 30000;
+
 async function pageEndpoint(parts) {
   setNav("endpoints");
   const id = parts[0];
+  const here = location.hash;
   const [data, hist] = await Promise.all([api(`/api/endpoints/${encodeURIComponent(id)}`), api(`/api/endpoints/${encodeURIComponent(id)}/histograms`)]);
   const ep = data.endpoint, th = data.thresholds, w = data.windows;
   const last = w[w.length - 1];
@@ -332,6 +335,8 @@ async function pageEndpoint(parts) {
       ${card("Retraining runs", table(["run", "state", "started"], data.retraining.map((r) => [td(`<a href="${link(["run", r.project, r.uid])}">${esc(r.name)}</a>`), td(badge(r.state)), td(time(r.start_time))]), "No retraining run."))}
       ${card("Model versions", table(["version", "tags", "updated", "metrics"], data.model_versions.map((m) => [td(`<span class="mono">${esc(m.hash.slice(0, 12))}</span>`), td(m.tags.map((t) => badge(t, "tag")).join(" ")), td(time(m.updated)), td(`<span class="mono">${esc(Object.entries(m.metrics).map(([k, v]) => `${k}=${sgFmt(v)}`).join(" "))}</span>`)]), "The model is not in the artifact store."))}
     </div>`;
+  // the windows keep coming while the monitoring job runs: refresh in place
+  pollTimer = setTimeout(() => { if (location.hash === here) { pageEndpoint(parts).catch(showError); } }, ENDPOINT_REFRESH_MS);
 }
 
 // ---------------------------------------------------------------- feature store & schedules

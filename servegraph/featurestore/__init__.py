@@ -17,7 +17,8 @@
     svc.close()
 
 In a serving graph, ``EnrichStep(feature_vector=..., key=...)`` adds the features
-to each event; ``ingest_stream`` keeps a feature set up to date from a stream.
+to each event; ``ingest_stream`` (a coroutine; ``ingest_stream_sync`` from sync code)
+keeps a feature set up to date from a stream.
 Online stores: SQLite (embedded default) or Redis, chosen by
 ``SERVEGRAPH_ONLINE_STORE`` or the feature set's targets.
 """
@@ -28,7 +29,7 @@ from .aggregation import Aggregation
 from .enrich import EnrichStep
 from .feature_set import FeatureSet, get_feature_set
 from .impute import ImputePolicy
-from .ingest import InferOptions, ingest, ingest_stream
+from .ingest import InferOptions, ingest, ingest_stream, ingest_stream_sync
 from .model import Entity, Feature
 from .offline import get_offline_features
 from .online import OnlineFeatureService, get_online_feature_service
@@ -58,4 +59,5 @@ __all__ = [
     "get_online_feature_service",
     "ingest",
     "ingest_stream",
+    "ingest_stream_sync",
 ]

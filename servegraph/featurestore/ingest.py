@@ -10,8 +10,9 @@ reference statistics and saves the feature set in the catalog::
     fset.add_aggregation("amount", ["sum", "avg"], ["1h", "1d"], period="10m")
     df = ingest(fset, orders_df)
 
-Real-time: ``await ingest_stream(fset, StreamSource(stream))`` (or ``ingest``
-with a StreamSource outside an event loop).
+Real-time: ``await ingest_stream(fset, StreamSource(stream))`` is a coroutine;
+from sync code, ``ingest_stream_sync(fset, StreamSource(stream))`` (or ``ingest``
+with a StreamSource) runs it to the end and returns the record count.
 """
 
 from __future__ import annotations
@@ -230,7 +231,8 @@ async def ingest_stream(
     targets: list[BaseTarget] | None = None,
     namespace: dict[str, Any] | None = None,
 ) -> int:
-    """Real-time ingestion: read records, run the pipeline (aggregation state kept across
+    """Real-time ingestion, a coroutine (``await`` it; ``ingest_stream_sync`` from sync code):
+    read records, run the pipeline (aggregation state kept across
     reads, and restored at start from the offline rows still inside the windows), write
     each read's rows (online atomically), then ack. Returns the record count."""
     fset = get_feature_set(featureset)
@@ -270,3 +272,24 @@ async def ingest_stream(
         await controller.terminate(wait=True)
     fset.save()
     return total
+
+
+def ingest_stream_sync(
+    featureset: FeatureSet | str,
+    source: StreamSource,
+    targets: list[BaseTarget] | None = None,
+    namespace: dict[str, Any] | None = None,
+) -> int:
+    """:func:`ingest_stream` from sync code: runs it to the end, returns the record count.
+
+    Inside a running event loop (a notebook cell, an ``async def``), ``await
+    ingest_stream(...)`` instead: this raises FeatureStoreError there.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(ingest_stream(featureset, source, targets, namespace))
+    raise FeatureStoreError(
+        "ingest_stream_sync() was called inside a running event loop; "
+        "use 'await ingest_stream(...)' there."
+    )

@@ -26,8 +26,9 @@ class Event:
     """One request or stream record travelling through the graph.
 
     ``method`` defaults to ``"POST"`` when there is a body and ``"GET"``
-    otherwise; ``id`` is generated on first read when not given. ``error`` and
-    ``origin_state`` are set when the event is handed to an error handler.
+    otherwise; ``id`` is generated on first read when not given. ``error`` (the
+    exception) and ``origin_state`` are set when the event is handed to an error
+    handler; ``trace`` holds the request's OpenTelemetry context when tracing is on.
     """
 
     __slots__ = (
@@ -41,6 +42,7 @@ class Event:
         "origin_state",
         "path",
         "time",
+        "trace",
         "trigger",
     )
 
@@ -67,6 +69,7 @@ class Event:
         self.trigger = trigger
         self.error: BaseException | None = None
         self.origin_state: str | None = None
+        self.trace: Any = None  # the request's OpenTelemetry context, when tracing is on
 
     @property
     def id(self) -> str:
@@ -131,6 +134,7 @@ class MockEvent(Event):
         self.trigger = trigger
         self.error = None
         self.origin_state = None
+        self.trace = None
 
 
 class MockTrigger:

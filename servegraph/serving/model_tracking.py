@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from servegraph.serving.event import Event
+from servegraph.tracing import trace_id
 
 _second = -1
 _prefix = ""
@@ -64,6 +65,8 @@ def tracking_record(
         "latency_ms": (time.perf_counter() - start) * 1000.0,
         "error": error,
     }
+    if event.trace is not None:  # tracing on: follow the prediction from its trace
+        record["trace_id"] = trace_id(event.trace)
     metrics = getattr(model, "metrics", None)
     if metrics:  # custom metrics set with V2ModelServer.set_metric
         record["metrics"] = dict(metrics)

@@ -32,6 +32,7 @@ from servegraph.serving.runners import (
     sync_of,
     wrap,
 )
+from servegraph.tracing import inject_record
 
 
 class Node:
@@ -367,7 +368,10 @@ class _Compiler:
         stream = get_stream(resolve_stream(path))  # a bare name: the configured stream base
 
         async def arun(event: Event) -> Event:
-            await stream.push([event.body])
+            record = event.body
+            if event.trace is not None and type(record) is dict:  # tracing on
+                record = inject_record(record, event.trace)
+            await stream.push([record])
             return event
 
         return sync_of(arun), arun, stream

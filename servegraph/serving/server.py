@@ -28,6 +28,7 @@ from servegraph.serving.engine_sync import run_sync as _engine_sync
 from servegraph.serving.event import Event, Response
 from servegraph.serving.plan import Plan, compile_graph
 from servegraph.serving.sync_bridge import run_coroutine
+from servegraph.tracing import get_tracer, request_span
 
 
 class ServerState(enum.Enum):
@@ -89,6 +90,7 @@ class GraphServer:
         self.engine: str = getattr(self.graph, "engine", None) or default_engine
         self._async = self.engine == "async"
         self._timed = False
+        self._tracer: Any = None
 
     @classmethod
     def from_dict(cls, spec: Mapping[str, Any]) -> GraphServer:
@@ -135,6 +137,14 @@ class GraphServer:
         # run_async walks a graph with step timeouts on the async engine: the sync one
         # would block the event loop (every other request) while a timed step runs
         self._timed = any(node.timeout is not None for node in self.plan.nodes)
+        self._tracer = get_tracer()
+        if self._tracer is not None:
+            from servegraph.serving.traced import instrument_plan
+
+            instrument_plan(self.plan, self._tracer)
+            # traced entry points on this instance only: without tracing, no check per request
+            self.run_async = self._run_async_traced  # type: ignore[method-assign]
+            self.run = self._run_traced  # type: ignore[method-assign]
         self.state = ServerState.READY
 
     async def start(self) -> None:
@@ -218,6 +228,16 @@ class GraphServer:
             if error is exc:
                 raise
             raise error from exc
+
+    async def _run_async_traced(self, event: Event) -> Response:
+        with request_span(self._tracer, event, self.context.name):
+            return await GraphServer.run_async(self, event)
+
+    def _run_traced(self, event: Event) -> Response:
+        if self._async:  # traced by run_async on the server's loop
+            return GraphServer.run(self, event)
+        with request_span(self._tracer, event, self.context.name):
+            return GraphServer.run(self, event)
 
     def _prepare(self, event: Event) -> Response | None:
         body = event.body

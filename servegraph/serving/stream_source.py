@@ -20,6 +20,7 @@ from typing import Any
 from servegraph.serving.event import Event
 from servegraph.streams.base import Stream
 from servegraph.streams.consumer import StreamConsumer
+from servegraph.tracing import extract_record
 
 DEFAULT_GROUP = "servegraph-serving"  # the consumer group of `serve --source` (and triggers)
 DEFAULT_CONCURRENCY = 8
@@ -42,7 +43,8 @@ async def consume(
     """Run records through ``server.run_async`` until ``stop`` is set (or the stream is idle)."""
 
     async def run_record(data: Any) -> object:
-        return await server.run_async(Event(body=data, path="/", method="POST"))
+        body, headers = extract_record(data)  # a queue step's trace headers, if any
+        return await server.run_async(Event(body=body, headers=headers, path="/", method="POST"))
 
     driver = StreamConsumer(
         stream,

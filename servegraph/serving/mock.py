@@ -50,7 +50,8 @@ class MockServer(GraphServer):
             trigger,
         )
         try:
-            if self.state is ServerState.STARTED and not self._async:
+            fast = not self._async or (self._loop_free and self._tracer is None)
+            if self.state is ServerState.STARTED and fast:
                 prepared = (
                     None
                     if body is not None

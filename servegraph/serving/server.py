@@ -91,6 +91,7 @@ class GraphServer:
         self._async = self.engine == "async"
         self._timed = False
         self._tracer: Any = None
+        self._loop_free = False
 
     @classmethod
     def from_dict(cls, spec: Mapping[str, Any]) -> GraphServer:
@@ -145,6 +146,9 @@ class GraphServer:
             # traced entry points on this instance only: without tracing, no check per request
             self.run_async = self._run_async_traced  # type: ignore[method-assign]
             self.run = self._run_traced  # type: ignore[method-assign]
+        # nothing to await anywhere: sync callers (test()) walk it on the sync engine, with
+        # the same results, instead of handing each event to the background loop's thread
+        self._loop_free = not self._timed and all(node.arun is None for node in self.plan.nodes)
         self.state = ServerState.READY
 
     async def start(self) -> None:
@@ -212,7 +216,7 @@ class GraphServer:
         """Serve one event from sync code (an async graph runs on the server's own loop)."""
         if self.state is not ServerState.STARTED:
             self._start_sync()
-        if self._async:
+        if self._async and not self._loop_free:
             return self._loop_run(self.run_async(event))  # type: ignore[no-any-return]
         prepared = self._prepare(event)
         if prepared is not None:
@@ -234,7 +238,7 @@ class GraphServer:
             return await GraphServer.run_async(self, event)
 
     def _run_traced(self, event: Event) -> Response:
-        if self._async:  # traced by run_async on the server's loop
+        if self._async and not self._loop_free:  # traced by run_async on the server's loop
             return GraphServer.run(self, event)
         with request_span(self._tracer, event, self.context.name):
             return GraphServer.run(self, event)

@@ -91,3 +91,25 @@ def test_event_id_method_and_headers_reach_the_steps(engine: str) -> None:
     body = server.test("/p", body=1, method="PUT", headers={"x-a": "1"}, event_id="e-1")
     assert body == ["e-1", "PUT", "1", "/p"]
     server.wait_for_completion()
+
+
+def test_an_async_flow_of_sync_steps_runs_in_the_calling_thread() -> None:
+    """Nothing to await: test() walks it right here, not on the background loop's thread."""
+    import threading
+
+    import servegraph as sg
+
+    seen: list[str] = []
+
+    def where(x: int) -> int:
+        seen.append(threading.current_thread().name)
+        return x + 1
+
+    fn = sg.new_function("here", kind="serving")
+    fn.set_topology("flow", engine="async").to(handler=where, name="a").to(
+        handler=where, name="b"
+    ).respond()
+    server = fn.to_mock_server()
+    assert server.test(body=1) == 3
+    assert seen == [threading.current_thread().name] * 2
+    server.wait_for_completion()

@@ -248,6 +248,8 @@ def main() -> None:
     parser.add_argument("--skip-ingest", action="store_true")
     args = parser.parse_args()
     os.environ.setdefault("SERVEGRAPH_HOME", tempfile.mkdtemp(prefix="sg-bench-"))
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"machine: {os.cpu_count()} cores, load average {load}")
     if not args.skip_online:
         bench_online(args.redis, args.requests)
     if not args.skip_ingest:

@@ -38,7 +38,7 @@ def entity_key(values: Sequence[Any]) -> str:
 def latest_rows(fset: FeatureSet, df: pd.DataFrame) -> dict[str, dict[str, Any]]:
     """entity key -> the entity's latest row as plain JSON values."""
     frame = df
-    if fset.timestamp_key is not None:
+    if fset.timestamp_key is not None and not df[fset.timestamp_key].is_monotonic_increasing:
         frame = df.sort_values(fset.timestamp_key, kind="stable")
     latest = frame.groupby(fset.entity_names, sort=False).tail(1)
     keys = fset.entity_names

@@ -39,13 +39,17 @@ class IngestEngine(abc.ABC):
 
 def order_columns(fset: FeatureSet, df: pd.DataFrame, source_columns: Any = ()) -> pd.DataFrame:
     """Entities, timestamp, source columns, added columns, then the aggregation features."""
-    df = df.rename(columns=rename_map(fset))
+    renames = {k: v for k, v in rename_map(fset).items() if k in df.columns}
+    if renames:
+        df = df.rename(columns=renames)
     first = [*fset.entity_names, *([fset.timestamp_key] if fset.timestamp_key else [])]
     aggs = [n for a in fset.aggregations for n in a.feature_names() if n in df.columns]
     known = set(first) | set(aggs)
     middle = [c for c in source_columns if c in df.columns and c not in known]
     rest = [c for c in df.columns if c not in known and c not in middle]
-    df = df[[c for c in first if c in df.columns] + middle + rest + aggs]
+    order = [c for c in first if c in df.columns] + middle + rest + aggs
+    if order != list(df.columns):
+        df = df[order]
     ts = fset.timestamp_key
     if ts is not None and ts in df.columns and not pd.api.types.is_datetime64_any_dtype(df[ts]):
         df = df.assign(**{ts: pd.to_datetime(df[ts])})

@@ -119,6 +119,13 @@ class DaskEngine(IngestEngine):
             parts = _split(frame, fset.entity_names, n_parts)
             histories = _split(history, fset.entity_names, n_parts)
             spec = _worker_copy(fset)
+            work = [
+                (i, part, hist)
+                for i, (part, hist) in enumerate(zip(parts, histories, strict=True))
+                if part is not None and not part.empty
+            ]
+            # the data goes to the workers as scattered futures, not inside the task graph
+            scattered = client.scatter([part for _, part, _ in work])
             futures = [
                 client.submit(
                     _compute_part,
@@ -129,8 +136,7 @@ class DaskEngine(IngestEngine):
                     f"{token}-{i}" if writes else None,
                     pure=False,
                 )
-                for i, (part, hist) in enumerate(zip(parts, histories, strict=True))
-                if part is not None and not part.empty
+                for (i, _, hist), part in zip(work, scattered, strict=True)
             ]
             results = client.gather(futures)
         if not results:

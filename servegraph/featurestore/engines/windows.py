@@ -142,7 +142,9 @@ def aggregate_frame(
     if df.empty or not aggregations:
         return pd.DataFrame(index=df.index)
     codes = entity_codes(df, keys)
-    times = pd.to_datetime(df[timestamp_key])
+    times = df[timestamp_key]
+    if not pd.api.types.is_datetime64_any_dtype(times):  # to_datetime of times costs 0.3 s/1M
+        times = pd.to_datetime(times)
     if getattr(times.dt, "tz", None) is not None:
         times = times.dt.tz_convert("UTC").dt.tz_localize(None)
     ms = times.to_numpy(dtype="datetime64[ns]").astype(np.int64) // _MS
@@ -191,4 +193,4 @@ def aggregate_frame(
                 result = np.empty(n, dtype=np.float64)
                 result[order] = values
                 out[f"{agg.name}_{op}_{window}"] = result
-    return pd.DataFrame(out, index=df.index)
+    return pd.DataFrame(out, index=df.index, copy=False)  # no consolidation copy

@@ -75,11 +75,13 @@ class ParquetTarget(OfflineTarget):
             self.clear(fset_key)
         root.mkdir(parents=True, exist_ok=True)
         levels = self._levels(timestamp_key)
-        frame = df
-        if levels:
-            times = pd.to_datetime(df[timestamp_key])
-            frame = df.assign(**{lvl: getattr(times.dt, lvl).astype("int32") for lvl in levels})
-        table = pa.Table.from_pandas(frame, preserve_index=False)
+        table = pa.Table.from_pandas(df, preserve_index=False)
+        if levels:  # partition columns added to the Arrow table: no copy of the frame
+            times = df[timestamp_key]
+            if not pd.api.types.is_datetime64_any_dtype(times):
+                times = pd.to_datetime(times)
+            for lvl in levels:
+                table = table.append_column(lvl, pa.array(getattr(times.dt, lvl), pa.int32()))
         ds.write_dataset(
             table,
             root,

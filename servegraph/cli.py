@@ -57,11 +57,14 @@ def _version() -> str:
     return f"servegraph {__version__}"
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every sub-command, or of ``only`` that one (so ``servegraph serve``
+    imports the serving command alone, not the feature store, run database or UI)."""
     parser = Parser(prog="servegraph", description=DESCRIPTION, epilog=EXAMPLES)
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for module_path in COMMANDS.values():
+    modules = [COMMANDS[only]] if only in COMMANDS else list(COMMANDS.values())
+    for module_path in modules:
         try:
             module = importlib.import_module(module_path)
         except ModuleNotFoundError as exc:
@@ -75,8 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(only=args_list[0] if args_list else None)
+    args = parser.parse_args(args_list)
     if not getattr(args, "command", None):
         parser.print_help()
         return 2

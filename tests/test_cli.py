@@ -84,3 +84,22 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         cli.main(["--version"])
     assert exit_info.value.code == 0
     assert capsys.readouterr().out.strip() == f"servegraph {servegraph.__version__}"
+
+
+def test_serve_imports_only_what_serving_needs() -> None:
+    """`servegraph serve` builds its own parser alone: no feature store, run DB or UI."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from servegraph import cli\n"
+        "try:\n"
+        "    cli.main(['serve', '--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('storey', 'sqlalchemy', 'pandas', 'pyarrow', 'alembic', 'servegraph.ui')\n"
+        "print([m for m in heavy if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -3,7 +3,11 @@
 Each request submits a sequence of rows. A background task gathers pending
 requests into a batch of at most ``max_batch_size`` rows (a request bigger
 than that is split across batches), waiting at most ``max_batch_wait_ms`` for
-the batch to fill, calls ``predict`` once and splits the results back.
+the batch to fill, calls ``predict`` once and splits the results back. With
+``max_batch_rows`` the batch fills by requests and by rows: up to
+``max_batch_size`` requests and ``max_batch_rows`` rows, so multi-row
+requests batch as well as one-row ones (64 requests of 32 rows make one batch
+with ``max_batch_size=64, max_batch_rows=2048``, not 32 batches of two).
 
 - An exception raised by ``predict`` fails only the requests of that batch.
 - ``predict`` may return an ``Exception`` instance in place of a row's result:
@@ -83,6 +87,7 @@ class Batcher:
         max_batch_size: int = 32,
         max_batch_wait_ms: float = 5.0,
         name: str = "batcher",
+        max_batch_rows: int | None = None,
     ) -> None:
         if not isinstance(max_batch_size, int) or isinstance(max_batch_size, bool):
             max_batch_size = -1
@@ -96,8 +101,20 @@ class Batcher:
                 f"The 'max_batch_wait_ms' parameter of {name} must be a number >= 0. "
                 f"Got {max_batch_wait_ms!r} instead."
             )
+        if max_batch_rows is not None and (
+            not isinstance(max_batch_rows, int) or isinstance(max_batch_rows, bool)
+            or max_batch_rows < 1
+        ):  # fmt: skip
+            raise GraphError(
+                f"The 'max_batch_rows' parameter of {name} must be a positive int. "
+                f"Got {max_batch_rows!r} instead."
+            )
         self.predict = predict
         self.max_batch_size = max_batch_size
+        self.max_batch_rows = max_batch_rows
+        # rows only (the default), or requests and rows
+        self._row_limit = max_batch_rows if max_batch_rows is not None else max_batch_size
+        self._request_limit = max_batch_size if max_batch_rows is not None else None
         self.max_batch_wait_ms = float(max_batch_wait_ms)
         self.name = name
         self.batches = 0  # number of predict calls made
@@ -117,7 +134,7 @@ class Batcher:
         queue = self._queues.get(loop)
         if queue is None:
             queue = self._queues[loop] = _Queue()
-        size = self.max_batch_size
+        size = self._row_limit
         parts = [
             _Part(rows[start : start + size], loop.create_future())
             for start in range(0, len(rows), size)
@@ -148,7 +165,9 @@ class Batcher:
             if part.future.done():  # cancelled while waiting
                 pending.popleft()
                 continue
-            if rows + len(part.rows) > self.max_batch_size:
+            if rows + len(part.rows) > self._row_limit:
+                break
+            if self._request_limit is not None and len(batch) >= self._request_limit:
                 break
             pending.popleft()
             if isinstance(part.rows, np.ndarray):
@@ -176,7 +195,7 @@ class Batcher:
         while pending:  # idle: return; the next submit starts a new worker
             deadline = loop.time() + self.max_batch_wait_ms / 1000
             await asyncio.sleep(0)  # let requests that are already running enqueue
-            while sum(len(p.rows) for p in pending if not p.future.done()) < self.max_batch_size:
+            while not self._full(pending):
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     break
@@ -188,6 +207,12 @@ class Batcher:
             batch = self._take_batch(pending)
             if batch:
                 await self._execute(batch)
+
+    def _full(self, pending: deque[_Part]) -> bool:
+        waiting = [p for p in pending if not p.future.done()]
+        if self._request_limit is not None and len(waiting) >= self._request_limit:
+            return True
+        return sum(len(p.rows) for p in waiting) >= self._row_limit
 
     async def _execute(self, batch: list[_Part]) -> None:
         self.batches += 1
@@ -246,12 +271,14 @@ class Batcher:
 def batcher_from_class_args(
     name: str, predict_rows: PredictFn, class_args: dict[str, Any]
 ) -> Batcher | None:
-    """Pop ``max_batch_size`` / ``max_batch_wait_ms`` from a model's class args.
+    """Pop ``max_batch_size`` / ``max_batch_wait_ms`` / ``max_batch_rows`` from a model's
+    class args.
 
     Returns the Batcher when ``max_batch_size`` is set, else None.
     """
     size = class_args.pop("max_batch_size", None)
     wait = class_args.pop("max_batch_wait_ms", None)
+    rows = class_args.pop("max_batch_rows", None)
     if size is None:
         if wait is not None:
             raise GraphError(
@@ -264,4 +291,5 @@ def batcher_from_class_args(
         max_batch_size=size,
         max_batch_wait_ms=5.0 if wait is None else wait,
         name=f"model {name!r}",
+        max_batch_rows=rows,
     )

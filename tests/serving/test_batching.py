@@ -268,3 +268,30 @@ def test_a_router_with_batching_routes_lists_and_dispatches() -> None:
     with pytest.raises(NotFoundError):
         server.test("/v2/models/zz/infer", body={"inputs": [[1]]})
     asyncio.run(server.close())
+
+
+async def test_multi_row_requests_fill_a_batch_by_requests_and_rows() -> None:
+    calls: list[int] = []
+
+    def predict(rows: Any) -> list[Any]:
+        calls.append(len(rows))
+        return [r * 2 for r in rows]
+
+    by_rows = Batcher(predict, max_batch_size=64, max_batch_wait_ms=200)
+    requests = [list(range(i, i + 32)) for i in range(8)]
+    results = await asyncio.gather(*(by_rows.submit(r) for r in requests))
+    assert results == [[v * 2 for v in r] for r in requests]
+    assert calls == [64, 64, 64, 64]  # rows only: two 32-row requests per batch
+    await by_rows.close()
+
+    calls.clear()
+    both = Batcher(predict, max_batch_size=8, max_batch_rows=1024, max_batch_wait_ms=200)
+    results = await asyncio.gather(*(both.submit(r) for r in requests))
+    assert results == [[v * 2 for v in r] for r in requests]
+    assert calls == [256]  # 8 requests, 256 rows: one batch
+    calls.clear()
+    await asyncio.gather(*(both.submit([1]) for _ in range(20)))
+    assert calls == [8, 8, 4]  # by requests: 8 per batch
+    await both.close()
+    with pytest.raises(GraphError, match="'max_batch_rows'"):
+        Batcher(predict, max_batch_rows=0)

@@ -13,7 +13,7 @@ Hierarchy::
     ├── ConfigError                    bad configuration value or URL
     │   └── InvalidNameError           400: a name that could escape its folder or key
     ├── GraphError                     builder misuse, validation, class resolution
-    ├── ServingError                   while serving an event
+    ├── ServingError                   while serving an event (also a RuntimeError, as MLRun's)
     │   ├── BadRequestError            400: malformed body, wrong shape/datatype
     │   │   ├── PayloadTooLargeError   400: body over the size limit
     │   │   ├── RequestTimeoutError    408: the body did not arrive in time
@@ -73,8 +73,8 @@ class GraphError(ServegraphError):
     """The graph is built or configured wrongly; the message names the step."""
 
 
-class ServingError(ServegraphError):
-    """An event could not be served."""
+class ServingError(ServegraphError, RuntimeError):
+    """An event could not be served (a RuntimeError too: MLRun's test() raises those)."""
 
 
 class BadRequestError(ServingError):

@@ -1,8 +1,8 @@
 """The async engine: our own asyncio walk over a compiled plan (not storey).
 
 Sync steps are called directly and only coroutine steps are awaited; a fan-out
-runs its branches concurrently in a TaskGroup; a merge runs once all its inlets
-arrived. Same results as the sync engine.
+runs its branches concurrently in a TaskGroup; a step with several inlets runs
+once per arriving event (a ``Merge`` joins them). Same results as the sync engine.
 
 >>> # event = await run_async(plan, Event(body=...))
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 
-from servegraph.serving.engine_sync import MergeSlots, fan_out
+from servegraph.serving.engine_sync import fan_out
 from servegraph.serving.errors_map import Handled, as_request_error, mark
 from servegraph.serving.event import Event
 from servegraph.serving.plan import Node, Plan
@@ -53,7 +53,7 @@ async def run_async(plan: Plan, event: Event) -> Event:
         if len(starts) == 1:
             await walk.visit(starts[0], events[0])
         else:
-            await walk.branches(None, starts, events)
+            await walk.branches(starts, events)
     except Handled as handled:
         return handled.event
     # no result step reached (e.g. an empty graph): the event as it came in
@@ -61,12 +61,11 @@ async def run_async(plan: Plan, event: Event) -> Event:
 
 
 class _Walk:
-    __slots__ = ("merges", "plan", "result")
+    __slots__ = ("plan", "result")
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
         self.result: Event | None = None
-        self.merges = MergeSlots()
 
     async def visit(self, node: Node, event: Event) -> None:
         result_node = self.plan.result
@@ -77,6 +76,8 @@ class _Walk:
                 raise
             except Exception as exc:
                 raise Handled(await _handle(node, event, exc)) from None
+            if out is None:  # a Merge holding a part: this branch ends here
+                return
             if node is result_node:
                 self.result = out
             outlets = node.outlets
@@ -84,35 +85,19 @@ class _Walk:
                 return
             events = fan_out(out, len(outlets), node is result_node)
             if len(outlets) > 1:
-                await self.branches(node, outlets, events)
+                await self.branches(outlets, events)
                 return
-            nxt = outlets[0]
+            node = outlets[0]
             event = events[0]
-            if nxt.n_inlets > 1:
-                merged = self.merges.arrive(nxt, node, event)
-                if merged is None:
-                    return
-                event = merged
-            node = nxt
 
-    async def branches(
-        self, source: Node | None, nodes: tuple[Node, ...], events: list[Event]
-    ) -> None:
+    async def branches(self, nodes: tuple[Node, ...], events: list[Event]) -> None:
         """Run parallel branches concurrently; the first failure cancels the others."""
         try:
             async with asyncio.TaskGroup() as group:
                 for node, event in zip(nodes, events, strict=True):
-                    group.create_task(self._enter(source, node, event))
+                    group.create_task(self.visit(node, event))
         except BaseExceptionGroup as group_error:
             raise _first(group_error) from None
-
-    async def _enter(self, source: Node | None, node: Node, event: Event) -> None:
-        if source is not None and node.n_inlets > 1:
-            merged = self.merges.arrive(node, source, event)
-            if merged is None:
-                return
-            event = merged
-        await self.visit(node, event)
 
 
 def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:

@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from servegraph.serving.errors_map import Handled, as_request_error, mark
 from servegraph.serving.event import Event
 from servegraph.serving.plan import Node, Plan
@@ -58,6 +56,7 @@ def fan_out(event: Event, count: int, keep_original: bool) -> list[Event]:
     """Events for ``count`` branches; the first is the event itself unless it is the result."""
     if count <= 1 and not keep_original:
         return [event][:count]
+    _ = event.id  # the copies share one id (a Merge joins them by it)
     first = [] if keep_original else [event]
     return first + [copy_event(event) for _ in range(count - len(first))]
 
@@ -70,34 +69,15 @@ def copy_event(event: Event) -> Event:
         return event.copy()
 
 
-class MergeSlots:
-    """Collects the inlet events of merge nodes for one request."""
-
-    __slots__ = ("slots",)
-
-    def __init__(self) -> None:
-        self.slots: dict[int, list[Any]] = {}
-
-    def arrive(self, node: Node, source: Node, event: Event) -> Event | None:
-        """Store an inlet's event; return the merged event when all inlets arrived."""
-        slot = self.slots.get(node.index)
-        if slot is None:
-            slot = self.slots[node.index] = [None] * node.n_inlets
-        slot[node.inlet_pos[source.index]] = event
-        if any(ev is None for ev in slot):
-            return None
-        del self.slots[node.index]
-        merged = slot[0].copy(body=[ev.body for ev in slot])
-        return merged  # type: ignore[no-any-return]
-
-
 class _Walk:
-    __slots__ = ("merges", "plan", "result")
+    """One request's walk: a step with several inlets runs once per arriving event
+    (MLRun); a step answering None (a ``Merge`` holding a part) ends its branch."""
+
+    __slots__ = ("plan", "result")
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
         self.result: Event | None = None
-        self.merges = MergeSlots()
 
     def visit(self, node: Node, event: Event) -> None:
         result_node = self.plan.result
@@ -113,6 +93,8 @@ class _Walk:
                 raise
             except Exception as exc:
                 raise Handled(_handle(node, event, exc)) from None
+            if out is None:
+                return
             if node is result_node:
                 self.result = out
             outlets = node.outlets
@@ -121,24 +103,10 @@ class _Walk:
             events = fan_out(out, len(outlets), node is result_node)
             if len(outlets) > 1:
                 for nxt, ev in zip(outlets, events, strict=True):
-                    self._enter(node, nxt, ev)
+                    self.visit(nxt, ev)
                 return
-            nxt = outlets[0]
+            node = outlets[0]
             event = events[0]
-            if nxt.n_inlets > 1:
-                merged = self.merges.arrive(nxt, node, event)
-                if merged is None:
-                    return
-                event = merged
-            node = nxt
-
-    def _enter(self, source: Node, node: Node, event: Event) -> None:
-        if node.n_inlets > 1:
-            merged = self.merges.arrive(node, source, event)
-            if merged is None:
-                return
-            event = merged
-        self.visit(node, event)
 
 
 def _handle(node: Node, event: Event, exc: BaseException) -> Event:

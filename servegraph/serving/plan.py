@@ -42,7 +42,6 @@ class Node:
         "arun",
         "body_fn",
         "index",
-        "inlet_pos",
         "n_inlets",
         "name",
         "object",
@@ -61,7 +60,6 @@ class Node:
         self.timeout: float | None = None
         self.outlets: tuple[Node, ...] = ()
         self.n_inlets = 0
-        self.inlet_pos: dict[int, int] = {}
         self.on_error: Plan | None = None
         # the step's plain ``do(body)`` when it is a sync body step without paths
         self.body_fn: Callable[[Any], Any] | None = getattr(run, "body_fn", None)
@@ -84,7 +82,11 @@ class Plan:
         self.has_merge = any(node.n_inlets > 1 for node in nodes)
         self.chain: tuple[Node, ...] | None = None
         linear = len(starts) <= 1 and all(
-            len(node.outlets) <= 1 and node.n_inlets <= 1 and node.timeout is None for node in nodes
+            len(node.outlets) <= 1
+            and node.n_inlets <= 1
+            and node.timeout is None
+            and not getattr(node.object, "drops_events", False)  # may end the walk (Merge)
+            for node in nodes
         )
         if linear and (not nodes or result is nodes[-1]):
             self.chain = self.nodes
@@ -180,7 +182,6 @@ class _Compiler:
             todo.extend(n for n in outlets[name] if n not in exclude)
         # edge order (after/before), not insertion order: ``add_step(before=...)`` runs first
         order = [name for name in topological_order(steps) if name in reachable]
-        position = {name: index for index, name in enumerate(order)}
         nodes = {name: self.node(steps[name], name) for name in order}
         for index, name in enumerate(order):
             node = nodes[name]
@@ -188,7 +189,9 @@ class _Compiler:
             node.outlets = tuple(nodes[n] for n in outlets[name] if n in nodes)
             inlets = [p for p in steps[name].after or [] if p in nodes]
             node.n_inlets = len(inlets)
-            node.inlet_pos = {position[p]: i for i, p in enumerate(inlets)}
+            set_inlets = getattr(node.object, "set_inlets", None)
+            if callable(set_inlets):  # a Merge learns how many parts make a key
+                set_inlets(len(inlets))
             node.timeout = _timeout(steps[name])
         responders = [nodes[n] for n in order if getattr(steps[n], "responder", False)]
         final = getattr(flow, "final_step", None)
@@ -270,13 +273,11 @@ class _Compiler:
                 method = functools.partial(method, context=self.context)
         else:
             raise GraphError(f"step {name!r} has neither a class_name nor a handler")
-        return wrap(
-            method,
-            full,
-            split_path(getattr(step, "input_path", None)),
-            split_path(getattr(step, "result_path", None)),
-            obj,
-        )
+        input_path = split_path(getattr(step, "input_path", None))
+        result_path = split_path(getattr(step, "result_path", None))
+        if getattr(obj, "drops_events", False) and full and not (input_path or result_path):
+            return method, None, obj  # its None ends the branch (a Merge holding a part)
+        return wrap(method, full, input_path, result_path, obj)
 
     def router(self, step: Any, name: str) -> tuple[EventRunner, AsyncRunner | None, Any]:
         from servegraph.serving.routers import BaseModelRouter, ModelRouter, VotingEnsemble

@@ -84,18 +84,10 @@ def test_fan_out_branches_get_copies_and_merge_waits_for_all(engine: str) -> Non
     graph.add_step(Tag, name="right", after="start")
     graph.add_step(Tag, name="right2", after="right")
     graph.add_step("Merge", name="join", after=["left", "right2"]).respond()
-    body = serve(graph, engine).test(body={"path": []})
-    # dict bodies merge in 'after' order: right2's path wins the key
-    assert body == {"path": ["start", "right", "right2"]}
-
-
-def test_merge_of_non_dict_bodies_is_the_list_in_after_order(engine: str) -> None:
-    graph = RootFlowStep()
-    graph.to(Inc, name="a")
-    graph.add_step(Double, name="b", after="a")
-    graph.add_step(handler="(event * 10)", name="c", after="a")
-    graph.add_step("Merge", name="m", after=["c", "b"]).respond()
-    assert serve(graph, engine).test(body=1) == [20, 4]
+    bodies = serve(graph, engine).test(body={"path": []})
+    # each branch worked on its own copy; the Merge lists both, in arrival order
+    paths = sorted(body["path"] for body in bodies)
+    assert paths == [["start", "left"], ["start", "right", "right2"]]
 
 
 def test_async_steps_are_awaited(engine: str) -> None:
@@ -342,12 +334,14 @@ def test_both_engines_give_the_same_results(n: int) -> None:
     results = []
     for engine in ("sync", "async"):
         server = serve(build_wide_graph(engine), engine)
-        results.append(server.test(body={"n": n, "path": []}, silent=True))
+        result = server.test(body={"n": n, "path": []}, silent=True)
+        # the Merge lists the parts in arrival order, which concurrency may change
+        results.append(sorted(result, key=str) if isinstance(result, list) else result)
     assert results[0] == results[1]
     if n % 2:
         assert results[0] == {"n": n, "path": ["start", "side"], "fixed": True}
     else:
-        assert results[0]["d"] == (n + 1) * 2
+        assert [part["d"] for part in results[0] if "d" in part] == [(n + 1) * 2]
 
 
 def test_an_empty_flow_returns_the_body(engine: str) -> None:

@@ -1,8 +1,7 @@
 """The per-request record model steps log, and its flattening to one row per input row.
 
-A record (contract with the serving core) is ``{"endpoint_id", "project", "function",
-"model_name", "model_version", "request_id", "timestamp" (ISO-8601 UTC),
-"inputs" (list of rows), "outputs" (list), "latency_ms", "error"}``. A row is a
+A record is a :class:`~servegraph.tracking_record.TrackingRecord` (the one typed
+schema serving builds and this module reads). A row is a
 list of feature values (named by the endpoint's feature names, else ``f0``,
 ``f1``...) or a dict of them. :func:`flatten` gives one DataFrame row per
 input row (a record without usable inputs, such as a rejected request, gets

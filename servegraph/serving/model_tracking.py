@@ -15,6 +15,7 @@ from typing import Any
 
 from servegraph.serving.event import Event
 from servegraph.tracing import trace_id
+from servegraph.tracking_record import TrackingRecord
 
 _second = -1
 _prefix = ""
@@ -50,9 +51,9 @@ def tracking_record(
     start: float,
     timestamp: str,
     error: str | None,
-) -> dict[str, Any]:
+) -> TrackingRecord:
     """The tracking record of one request served by ``model`` (a V2ModelServer)."""
-    record = {
+    record: TrackingRecord = {
         "endpoint_id": model.endpoint_id,
         "project": getattr(model.context, "project", ""),
         "function": getattr(model.context, "name", ""),
@@ -73,7 +74,7 @@ def tracking_record(
     return record
 
 
-def log_record(model: Any, tracker: Any, record: dict[str, Any]) -> None:
+def log_record(model: Any, tracker: Any, record: TrackingRecord) -> None:
     """Give ``record`` to ``tracker.log``; a tracker failure is logged, never raised."""
     try:
         tracker.log(record)

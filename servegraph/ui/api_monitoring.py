@@ -242,6 +242,12 @@ async def get_histograms(request: web.Request) -> web.Response:
     return reply(await blocking(lambda: histograms(st, endpoint_id, window)))
 
 
+async def get_live(request: web.Request) -> web.Response:
+    live = state(request).live
+    endpoint_id = request.match_info["endpoint_id"]
+    return reply(live.stats(endpoint_id) if live is not None else {"enabled": False})
+
+
 _EP = Param("endpoint_id", "path")
 
 ROUTES = [
@@ -258,6 +264,14 @@ ROUTES = [
         get_endpoint,
         "An endpoint: traffic, latency, errors and drift per window, thresholds, alerts, "
         "retraining runs and model versions",
+        (_EP,),
+    ),
+    Route(
+        "GET",
+        "/api/endpoints/{endpoint_id}/live",
+        get_live,
+        "Live traffic from the tracking stream: requests, rate, p50/p99 latency and error "
+        "rate of the last minutes (enabled: false when the dashboard does not follow it)",
         (_EP,),
     ),
     Route(

@@ -13,6 +13,7 @@ from servegraph.config import Config, get_config
 from servegraph.errors import ServegraphError
 from servegraph.ui import api_actions, api_catalog, api_features, api_monitoring, api_runs
 from servegraph.ui.base import STATE, Handler, Route, UIState, check_token, reply
+from servegraph.ui.live import LiveTraffic
 
 STATIC = Path(__file__).parent / "static"
 logger = logging.getLogger(__name__)
@@ -111,15 +112,21 @@ def make_app(
     config: Config | None = None,
     token: str | None = None,
     monitoring_paths: Sequence[str | Path] = (),
+    live_stream: str | None = None,
 ) -> web.Application:
     """The dashboard over ``config``'s stores (default ``get_config()`` now).
 
     ``token``: when set, actions (promote a model version, stop a run) need
     ``Authorization: Bearer <token>``. ``monitoring_paths``: output paths of
     monitoring jobs beside ``$SERVEGRAPH_HOME/monitoring`` (for the histograms).
+    ``live_stream``: the tracking stream to follow for live traffic (none: off).
     """
     app = web.Application(middlewares=[errors_as_json])
-    app[STATE] = UIState(config or get_config(), token or None, [Path(p) for p in monitoring_paths])
+    live = LiveTraffic(live_stream) if live_stream else None
+    paths = [Path(p) for p in monitoring_paths]
+    app[STATE] = UIState(config or get_config(), token or None, paths, live)
+    if live is not None:
+        app.cleanup_ctx.append(live.task)
     app.router.add_get("/", _index)
     app.router.add_get("/api/openapi.json", _openapi)
     app.router.add_get("/api/info", _info)

@@ -16,6 +16,7 @@ from aiohttp import web
 from servegraph.config import Config
 from servegraph.errors import BadRequestError, UnauthorizedError
 from servegraph.storage.rundb import RunDB, get_run_db
+from servegraph.ui.live import LiveTraffic
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _T = TypeVar("_T")
@@ -30,6 +31,7 @@ class UIState:
     config: Config
     token: str | None = None
     monitoring_paths: list[Path] = field(default_factory=list)
+    live: LiveTraffic | None = None
 
     @functools.cached_property
     def db(self) -> RunDB:

@@ -37,6 +37,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="token that actions (promote, stop) need (default $SERVEGRAPH_UI_TOKEN)",
     )
     parser.add_argument(
+        "--stream",
+        help="tracking stream to follow for live traffic (default: the endpoints' stream)",
+    )
+    parser.add_argument("--no-live", action="store_true", help="do not follow the tracking stream")
+    parser.add_argument(
         "--monitoring-path",
         action="append",
         default=[],
@@ -49,10 +54,17 @@ def run(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from servegraph.config import get_config
+    from servegraph.monitoring.tracking import DEFAULT_STREAM
+    from servegraph.streams import stream_url_for
     from servegraph.ui.app import make_app
 
     config = get_config()
-    app = make_app(config, token=args.token, monitoring_paths=args.monitoring_path)
+    stream = (
+        None if args.no_live else args.stream or stream_url_for(config.stream_path, DEFAULT_STREAM)
+    )
+    app = make_app(
+        config, token=args.token, monitoring_paths=args.monitoring_path, live_stream=stream
+    )
     print(f"servegraph dashboard on http://{args.host}:{args.port}/ (state in {config.home})")
     web.run_app(app, host=args.host, port=args.port, print=None)
     return 0

@@ -38,7 +38,8 @@ def ui_app(ui_config: tuple[Config, data.Fixture]) -> web.Application:
 @pytest.fixture(scope="session")
 def ui_url(ui_config: tuple[Config, data.Fixture]) -> Iterator[str]:
     """The dashboard over the fixture data, served from a thread (for the browser)."""
-    with serve_app(make_app(ui_config[0])) as url:
+    config = ui_config[0]
+    with serve_app(make_app(config, live_stream=data.tracking_stream(config.home))) as url:
         yield url
 
 

@@ -7,8 +7,10 @@ and vector, and a schedule. ``build(home)`` needs ``SERVEGRAPH_HOME`` set to ``h
 
 from __future__ import annotations
 
+import asyncio
 import textwrap
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -21,12 +23,14 @@ from servegraph.monitoring.drift import FittedReference, worst
 from servegraph.monitoring.endpoints import EndpointRegistry, ModelEndpoint
 from servegraph.monitoring.results import ResultStore, WindowResult
 from servegraph.storage.rundb import get_run_db
+from servegraph.streams import get_stream
 
 PROJECT = "fraud"
 FEATURES = ["amount", "hour", "age", "balance"]
 SHIFTED = ["amount", "hour"]
 ENDPOINT = "fraud-ep-v1"
 WINDOWS = 6
+LIVE_REQUESTS = 120
 STEPS = ["start", "enrich", "prep", "router", "v1", "v2", "to-scoring", "decide", "catcher"]
 
 TRAIN_CODE = textwrap.dedent(
@@ -174,6 +178,31 @@ def _endpoint(home: Path) -> None:
         )
 
 
+def tracking_stream(home: Path) -> str:
+    """The tracking stream the dashboard follows in the tests."""
+    return f"file://{home / 'streams' / 'model-endpoints'}"
+
+
+async def _push_live(home: Path) -> None:
+    """Requests of the last minutes on the tracking stream (every 10th failed)."""
+    stream = get_stream(tracking_stream(home))
+    now = datetime.now(UTC)
+    await stream.push(
+        [
+            {
+                "endpoint_id": ENDPOINT,
+                "timestamp": (now - timedelta(seconds=i)).isoformat(),
+                "latency_ms": 5.0 + i % 20,
+                "error": "bad input" if i % 10 == 0 else None,
+                "inputs": [[20.0, 12.0, 40.0, 500.0]],
+                "outputs": [0],
+            }
+            for i in range(LIVE_REQUESTS)
+        ]
+    )
+    await stream.close()
+
+
 def _feature_store() -> None:
     times = pd.date_range("2026-01-01", periods=8, freq="15min")
     orders = pd.DataFrame(
@@ -200,6 +229,7 @@ def build(home: Path) -> Fixture:
     train_uid, hyper_uid, running_uid, error_uid = _runs(workdir)
     _serving_function()
     _endpoint(home)
+    asyncio.run(_push_live(home))
     _feature_store()
     project = sg.new_project(PROJECT, context=str(workdir), description="card fraud demo")
     project.set_function(str(workdir / "trainer.py"), name="trainer", kind="local", handler="train")

@@ -177,6 +177,11 @@ def test_endpoint_drift_chart_shows_shifted_features_above_threshold(watched: Wa
             assert last_y < threshold_y, f"{feature} is drawn below the threshold"
         else:
             assert last_y > threshold_y, f"{feature} is drawn above the threshold"
+    page.wait_for_function(
+        "document.getElementById('live').textContent.includes('requests, the last')"
+    )
+    shown = int(page.locator("#live p.small").inner_text().split()[0])
+    assert 0 < shown <= data.LIVE_REQUESTS  # those still in the last 5 minutes
     drifted = page.locator(".hist-grid figure.drifted")
     assert sorted(drifted.evaluate_all("els => els.map(e => e.dataset.feature)")) == sorted(
         data.SHIFTED

@@ -5,6 +5,7 @@ const esc = sgEsc;
 const main = document.getElementById("main");
 const projectPick = document.getElementById("project");
 let pollTimer = null;
+let liveTimer = null;
 let token = sessionStorage.getItem("sg-token") || "";
 
 async function api(path, options) {
@@ -318,6 +319,7 @@ async function pageEndpoint(parts) {
       ${card("Model", `<dl class="kv"><dt>project</dt><dd>${esc(ep.project)}</dd><dt>function</dt><dd>${ep.function ? `<a href="${link(["function", ep.project, ep.function])}">${esc(ep.function)}</a>` : "–"}</dd>
         <dt>model</dt><dd>${esc(ep.model_name)} ${esc(ep.model_version)}</dd><dt>model URI</dt><dd class="mono">${esc(ep.model_uri || "–")}</dd>
         <dt>features</dt><dd>${esc(ep.feature_names.join(", "))}</dd><dt>drift metric</dt><dd>${esc(th.metric)}: possible ≥ ${th.possible}, detected ≥ ${th.detected}</dd></dl>`)}
+      ${card('Live <span class="muted small" id="live-span"></span>', `<div id="live"><p class="empty">…</p></div>`)}
       ${card("Latest window", last ? `<div class="stats">${stat("requests / min", sgFmt(last.rate_per_min))}${stat("p50 latency ms", sgFmt(last.latency_p50))}${stat("p99 latency ms", sgFmt(last.latency_p99))}${stat("error rate", `${sgFmt(100 * (last.error_rate || 0))}%`)}</div><p class="small muted">window ${time(last.window_start)} – ${time(last.window_end)}, ${last.requests} requests</p>` : `<p class="empty">No window scored yet.</p>`)}
     </div>
     ${card(`Drift per feature over time <span class="muted small">(${esc(th.metric)})</span>`, driftSeries.length ? sgLineChart(driftSeries, { time: true, thresholds, className: "drift-chart", yLabel: th.metric, highlight: drifted, height: 300, width: 900 }) + sgLegend(driftSeries, drifted) : `<p class="empty">No drift results yet.</p>`)}
@@ -335,8 +337,23 @@ async function pageEndpoint(parts) {
       ${card("Retraining runs", table(["run", "state", "started"], data.retraining.map((r) => [td(`<a href="${link(["run", r.project, r.uid])}">${esc(r.name)}</a>`), td(badge(r.state)), td(time(r.start_time))]), "No retraining run."))}
       ${card("Model versions", table(["version", "tags", "updated", "metrics"], data.model_versions.map((m) => [td(`<span class="mono">${esc(m.hash.slice(0, 12))}</span>`), td(m.tags.map((t) => badge(t, "tag")).join(" ")), td(time(m.updated)), td(`<span class="mono">${esc(Object.entries(m.metrics).map(([k, v]) => `${k}=${sgFmt(v)}`).join(" "))}</span>`)]), "The model is not in the artifact store."))}
     </div>`;
+  showLive(id, here).catch(() => {});
   // the windows keep coming while the monitoring job runs: refresh in place
   pollTimer = setTimeout(() => { if (location.hash === here) { pageEndpoint(parts).catch(showError); } }, ENDPOINT_REFRESH_MS);
+}
+
+// the tracking stream's last minutes, polled every few seconds while the page is shown
+async function showLive(id, here) {
+  clearTimeout(liveTimer);
+  const box = document.getElementById("live");
+  if (!box || location.hash !== here) { return; }
+  const live = await api(`/api/endpoints/${encodeURIComponent(id)}/live`);
+  if (!live.enabled) { box.innerHTML = `<p class="empty">The dashboard does not follow the tracking stream (started with --no-live).</p>`; return; }
+  const stat = (label, value) => `<div><div class="stat">${value}</div><div class="stat-label">${esc(label)}</div></div>`;
+  document.getElementById("live-span").textContent = `(last ${Math.round(live.span_s / 60)} min of the tracking stream)`;
+  box.innerHTML = live.requests ? `<div class="stats">${stat("requests / min", sgFmt(live.rate_per_min))}${stat("p50 latency ms", sgFmt(live.latency_p50))}${stat("p99 latency ms", sgFmt(live.latency_p99))}${stat("error rate", `${sgFmt(100 * (live.error_rate || 0))}%`)}</div><p class="small muted">${live.requests} requests, the last at ${time(new Date(live.last_seen * 1000).toISOString())}</p>`
+    : `<p class="empty">No request in the last ${Math.round(live.span_s / 60)} minutes.</p>${live.stream_error ? `<p class="small muted">${esc(live.stream_error)}</p>` : ""}`;
+  liveTimer = setTimeout(() => showLive(id, here).catch(() => {}), 5000);
 }
 
 // ---------------------------------------------------------------- feature store & schedules
@@ -394,6 +411,7 @@ function showError(err) {
 
 async function route() {
   clearTimeout(pollTimer);
+  clearTimeout(liveTimer);
   const { parts, query } = parseHash();
   const page = PAGES[parts[0] || ""];
   if (!page) { showError(new Error(`no page ${location.hash}`)); return; }

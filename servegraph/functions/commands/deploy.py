@@ -11,6 +11,9 @@ from servegraph.errors import ConfigError
 EXAMPLES = """\
 examples:
   servegraph deploy function.yaml                       # one HTTP function; prints its URL
+  servegraph deploy root.yaml worker.yaml               # a graph cut at a queue: the child
+                                                        # (fn.export(p, function="worker"))
+                                                        # consumes its queue
   servegraph deploy parent.yaml child.yaml --source child=mid
                                                         # child consumes stream 'mid'
   servegraph deploy parent.yaml child.yaml --source child=mid --stream redis://localhost:6379/sg
@@ -66,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     for deployment in deployments:
         deployment.source = sources.get(deployment.name, "")
     # consumers first: a parent's first request then finds its child reading
-    for deployment in sorted(deployments, key=lambda d: not d.source):
+    for deployment in sorted(deployments, key=lambda d: not d.consumes):
         record = start(deployment, host=args.host, stream=args.stream, timeout=args.timeout)
         where = record.url or f"consuming {record.source}"
         print(f"{record.name}  {where}", flush=True)

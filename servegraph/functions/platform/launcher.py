@@ -47,6 +47,7 @@ from servegraph.functions.platform.registry import (
     workdir,
     write_record,
 )
+from servegraph.serving.nuclio_spec import SERVING_SPEC_ENV
 
 RUNNER = "servegraph.functions.platform.runner"
 CONSUMING = "servegraph: consuming"  # what `serve --source` prints once it reads the stream
@@ -54,26 +55,56 @@ CONSUMING = "servegraph: consuming"  # what `serve --source` prints once it read
 
 @dataclass
 class Deployment:
-    """One function to start: its name, its spec file, and the stream it consumes (if any)."""
+    """One function to start: its name, its spec file, and the stream it consumes.
+
+    ``source`` is the ``--source`` to give ``servegraph serve``; a child function's
+    spec (``fn.export(path, function=child)``) names its own (``stream_source``).
+    """
 
     name: str
     spec: Path
     source: str = ""
 
+    @property
+    def consumes(self) -> str:
+        """The stream this function reads ("" for an HTTP function)."""
+        return self.source or spec_stream_source(self.spec)
+
+
+def _document(spec: Path) -> Any:
+    if spec.suffix not in (".yaml", ".yml", ".json"):
+        return None
+    try:
+        return yaml.safe_load(spec.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"SPEC {str(spec)!r} cannot be read: {exc}") from exc
+
+
+def spec_stream_source(spec: Path) -> str:
+    """The queue a child function's exported spec consumes (``stream_source``), or ""."""
+    document = _document(spec)
+    if not isinstance(document, dict):
+        return ""
+    serving: Any = document
+    if document.get("kind") == "NuclioFunction":
+        env = (document.get("spec") or {}).get("env") or []
+        values = [e.get("value") for e in env if e.get("name") == SERVING_SPEC_ENV]
+        serving = json.loads(values[0]) if values else {}
+    elif isinstance(document.get("spec"), dict):
+        serving = document["spec"]
+    source = serving.get("stream_source") if isinstance(serving, dict) else None
+    return str(source) if source else ""
+
 
 def function_name(spec: Path) -> str:
     """The name a spec gives its function (Nuclio ``metadata.name``), else the file's stem."""
-    if spec.suffix in (".yaml", ".yml", ".json"):
-        try:
-            document = yaml.safe_load(spec.read_text())
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(f"SPEC {str(spec)!r} cannot be read: {exc}") from exc
-        if isinstance(document, dict):
-            name = (document.get("metadata") or {}).get("name")
-            if not name and isinstance(document.get("function_uri"), str):
-                name = document["function_uri"].split("/")[-1].split(":")[0]
-            if isinstance(name, str) and name:
-                return name
+    document = _document(spec)
+    if isinstance(document, dict):
+        name = (document.get("metadata") or {}).get("name")
+        if not name and isinstance(document.get("function_uri"), str):
+            name = document["function_uri"].split("/")[-1].split(":")[0]
+        if isinstance(name, str) and name:
+            return name
     return spec.stem
 
 
@@ -119,9 +150,10 @@ def start(
     shutil.copyfile(deployment.spec, folder / spec_file)
     command = [sys.executable, "-m", "servegraph", "serve", spec_file]
     url = ""
+    consumes = deployment.consumes
     if deployment.source:
         command += ["--source", deployment.source]
-    else:
+    elif not consumes:
         port = _free_port(host)
         command += ["--host", host, "--port", str(port)]
         url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
@@ -133,7 +165,7 @@ def start(
         raise DeployError(f"cannot start function {name!r}: {launched.stderr.strip()}")
     record = FunctionRecord(
         name=name, pid=int(launched.stdout.strip()), url=url,
-        source=deployment.source, command=command,
+        source=consumes, command=command,
     )  # fmt: skip
     write_record(record)
     _wait_started(record, timeout)

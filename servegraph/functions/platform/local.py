@@ -44,9 +44,15 @@ def deploy_local(
     host: str = "127.0.0.1",
     stream: str | None = None,
 ) -> str:
-    """Export ``function`` (its code resolved in ``namespace``), start it on the local
-    platform and return its URL."""
+    """Export ``function`` (its code resolved in ``namespace``) and each of its child
+    functions (``add_child_function``), start them on the local platform (children
+    consume their queues) and return the function's URL."""
+    children = list(getattr(function.spec, "function_refs", None) or {})
     with tempfile.TemporaryDirectory(prefix="servegraph-deploy-") as folder:
+        for child in children:  # consumers first: the root's first push finds them reading
+            target = Path(folder) / f"{child}.yaml"
+            spec = Path(function.export(target, namespace=namespace, function=child))
+            start(Deployment(child, spec), host=host, stream=stream)
         target = Path(folder) / "function.yaml"
         spec = Path(function.export(target, namespace=namespace))
         record = start(Deployment(function.name, spec), host=host, stream=stream)

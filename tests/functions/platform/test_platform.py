@@ -139,7 +139,8 @@ def _parent_and_child(tmp_path: Path, extra: list[str], capsys: Any) -> list[Any
     records = _ps(capsys)
     assert records["child"]["url"] == "" and records["child"]["state"] == "running"
     base = extra[1] if extra else get_config().stream_path
-    return asyncio.run(_read_all(stream_url_for(base, "out"), 3))
+    out = asyncio.run(_read_all(stream_url_for(base, "out"), 3))
+    return [r.get("body", r) for r in out]  # a queue record carries the event's body
 
 
 def test_child_function_consumes_the_queue_over_the_file_log(
@@ -165,3 +166,4 @@ def test_python_deploy_local_and_invoke_over_http(capsys: pytest.CaptureFixture[
     assert _ps(capsys)["py-local"] == {**_ps(capsys)["py-local"], "url": url, "state": "running"}
     with pytest.raises(NotFoundError, match="404"):  # the server's error, as its class
         fn.invoke("/v2/models/none/infer", {"inputs": [[1]]})
+

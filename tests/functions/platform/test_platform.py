@@ -166,4 +166,3 @@ def test_python_deploy_local_and_invoke_over_http(capsys: pytest.CaptureFixture[
     assert _ps(capsys)["py-local"] == {**_ps(capsys)["py-local"], "url": url, "state": "running"}
     with pytest.raises(NotFoundError, match="404"):  # the server's error, as its class
         fn.invoke("/v2/models/none/infer", {"inputs": [[1]]})
-

@@ -32,6 +32,7 @@ _EXPORTS: dict[str, str] = {
     "get_or_create_project": "servegraph.functions.project",
     # configuration and errors
     "get_config": "servegraph.config",
+    "mlconf": "servegraph.config",
     "ServegraphError": "servegraph.errors",
 }
 

@@ -103,3 +103,40 @@ def describe_config() -> list[tuple[str, str, str]]:
             source = "default, under the home" if "$SERVEGRAPH_HOME" in default else "default"
         rows.append((field.name, value, source))
     return rows
+
+
+class MLConf:
+    """MLRun's ``mlrun.mlconf`` for the fields serving code reads; assignable at run time.
+
+    ``mock_nuclio_deployment``: ``"1"``/``"true"`` makes ``deploy_function`` and
+    ``fn.invoke`` run functions in-process, ``"auto"`` does so when no Nuclio
+    is configured (no ``nuclio_version`` and no dashboard), ``""`` never
+    (default: ``$SERVEGRAPH_MOCK_NUCLIO_DEPLOYMENT``). ``nuclio_version`` is the
+    version of the Nuclio deployed to, ``""`` when none.
+
+    >>> conf = MLConf()
+    >>> conf.mock_nuclio_deployment = "auto"
+    >>> conf.nuclio_version = ""
+    >>> conf.use_mock(None, dashboard="")
+    True
+    """
+
+    def __init__(self) -> None:
+        env = os.environ
+        self.mock_nuclio_deployment: str = env.get("SERVEGRAPH_MOCK_NUCLIO_DEPLOYMENT", "")
+        self.nuclio_version: str = env.get("SERVEGRAPH_NUCLIO_VERSION", "")
+        self.log_level: str = env.get("SERVEGRAPH_LOG_LEVEL", "info")
+
+    def use_mock(self, mock: bool | None, dashboard: str | None = None) -> bool:
+        """Whether a deployment runs in-process: ``mock`` when given, else the setting."""
+        if mock is not None:
+            return mock
+        setting = str(self.mock_nuclio_deployment or "").strip().lower()
+        if setting == "auto":
+            configured = dashboard if dashboard is not None else get_config().nuclio_dashboard
+            return not self.nuclio_version and not configured
+        return setting in ("1", "true", "yes", "on")
+
+
+#: the process-wide instance (``servegraph.mlconf``, MLRun's ``mlrun.mlconf``)
+mlconf = MLConf()

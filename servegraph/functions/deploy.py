@@ -6,6 +6,7 @@ import inspect
 from collections.abc import Mapping
 from typing import Any
 
+from servegraph.config import mlconf
 from servegraph.errors import DeployError
 from servegraph.functions.serving import ServingFunction
 
@@ -14,7 +15,7 @@ def deploy_function(
     function: ServingFunction,
     models: list[dict[str, Any]] | None = None,
     env: Mapping[str, str] | None = None,
-    mock: bool = False,
+    mock: bool | None = None,
     dashboard: str | None = None,
     namespace: Mapping[str, Any] | None = None,
     **kwargs: Any,
@@ -22,7 +23,8 @@ def deploy_function(
     """Deploy a function: in-process with ``mock=True`` (then ``fn.invoke``), else to Nuclio.
 
     ``models`` is a list of ``add_model`` keyword dicts (``{"key": ..., "class_name": ...}``)
-    and ``env`` environment variables, both applied first (MLRun's signature)::
+    and ``env`` environment variables, both applied first (MLRun's signature).
+    Without ``mock``, ``servegraph.mlconf.mock_nuclio_deployment`` decides::
 
         deploy_function(fn, models=[{"key": "m1", "class_name": "MyModel"}], mock=True)
     """
@@ -39,7 +41,7 @@ def deploy_function(
         function.add_model(**model)
     for name, value in (env or {}).items():
         function.set_env(name, value)
-    if mock:
+    if mlconf.use_mock(mock, dashboard):
         if namespace is None:
             frame = inspect.currentframe()
             caller = frame.f_back if frame is not None else None
@@ -50,5 +52,6 @@ def deploy_function(
             function._mock_server.wait_for_completion()
         function._mock_server = server
     else:
+        function._mock_server = None
         function.deploy(dashboard)
     return function

@@ -24,6 +24,7 @@ from servegraph.functions.base import Function
 from servegraph.functions.factory import code_to_function, import_function, new_function
 from servegraph.functions.runobject import RunObject
 from servegraph.functions.schedules import validate_cron
+from servegraph.functions.serving_code import caller_globals
 from servegraph.functions.workflow import (
     Step,
     WorkflowComposer,
@@ -167,6 +168,17 @@ class Project:
                 return self._build(entry)
         known = sorted(f["name"] for f in self.spec["functions"])
         raise RunError(f"Project {self.name!r} has no function {name!r}; it has {known}.")
+
+    def deploy_function(self, function: Any, **kwargs: Any) -> Any:
+        """Deploy a serving function of this project (``servegraph.deploy_function``'s
+        arguments: ``models``, ``env``, ``mock``, ``dashboard``)."""
+        from servegraph.functions.deploy import deploy_function
+
+        if not getattr(function, "project", None):
+            function.project = self.name
+        if kwargs.get("namespace") is None:
+            kwargs["namespace"] = caller_globals()
+        return deploy_function(function, **kwargs)
 
     def run_function(
         self,

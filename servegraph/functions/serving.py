@@ -172,7 +172,12 @@ class ServingFunction(ServingCode, ServingOptions):
         graph = self.spec.graph if self.spec.graph is not None else self.set_topology("router")
         router = self._router(graph, router_step, key)
         if model_path is not None:
-            class_args["model_path"] = str(model_path)
+            if class_name is not None and not isinstance(class_name, str | type):
+                # a model instance built without a path takes this one (MLRun)
+                if getattr(class_name, "model_path", None) is None:
+                    class_name.model_path = str(model_path)
+            else:
+                class_args["model_path"] = str(model_path)
         return router.add_route(
             key, class_name=class_name, handler=handler, function=child_function, **class_args
         )
@@ -341,10 +346,25 @@ class ServingFunction(ServingCode, ServingOptions):
         body: Any = None,
         method: str | None = None,
         headers: Mapping[str, Any] | None = None,
+        mock: bool | None = None,
         **kwargs: Any,
     ) -> Any:
-        """Send a request to the deployed function (mock deployments run in-process)."""
-        if self._mock_server is None:
+        """Send a request to the deployed function (mock deployments run in-process).
+
+        ``mock=True`` runs it in-process even when not deployed so, ``mock=False``
+        only over HTTP; by default a mock deployment, else the deployed address,
+        else ``servegraph.mlconf.mock_nuclio_deployment`` decides.
+        """
+        from servegraph.config import mlconf
+
+        if mock is False:
+            if not self.status_address:
+                raise DeployError(f"function {self.name!r} has no deployed address to invoke")
+        elif self._mock_server is None and (
+            mock or (not self.status_address and mlconf.use_mock(None))
+        ):
+            self._set_as_mock(True)
+        if self._mock_server is None or mock is False:
             if self.status_address:  # deployed (locally or to Nuclio): over HTTP
                 from servegraph.functions.platform.local import http_invoke
 
@@ -354,6 +374,15 @@ class ServingFunction(ServingCode, ServingOptions):
                 "or deploy_function(fn, mock=True)"
             )
         return self._mock_server.test(path, body, method or "", headers, **kwargs)
+
+    def _set_as_mock(self, enable: bool) -> None:
+        """Run the function in-process from now on (``True``) or stop doing so (MLRun)."""
+        if not enable:
+            if self._mock_server is not None:
+                self._mock_server.wait_for_completion()
+            self._mock_server = None
+        elif self._mock_server is None:
+            self._mock_server = self.to_mock_server()
 
     def save(self, tag: str = "latest") -> str:
         """Store this version (hash of its dict form) in the run database, tagged

@@ -170,6 +170,42 @@ def test_mock_deploy_with_models_and_env() -> None:
         deploy_function(fn, models=[{"class_name": "Adder"}], mock=True)
 
 
+def test_mlconf_decides_mock_deployment_and_invoke(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sg.mlconf, "mock_nuclio_deployment", "1")
+    monkeypatch.delenv("SERVEGRAPH_NUCLIO_DASHBOARD", raising=False)
+    fn = sg.new_function("conf", kind="serving")
+    fn.add_model("m", ".", class_name=Adder(name="m"))
+    assert fn.invoke("/v2/models/m/infer", {"inputs": [[1, 2]]})["outputs"] == [3]  # no deploy
+    assert (
+        fn._mock_server is not None
+        and fn._mock_server.graph.routes["m"].class_name.model_path == "."
+    )
+    with pytest.raises(DeployError, match="no deployed address"):
+        fn.invoke("/v2/models/m/infer", {"inputs": [[1]]}, mock=False)
+    fn._set_as_mock(False)
+    assert fn._mock_server is None
+    monkeypatch.setattr(sg.mlconf, "mock_nuclio_deployment", "")
+    with pytest.raises(DeployError):  # no mock, no Nuclio dashboard: a real deploy fails
+        sg.deploy_function(fn)
+    assert fn.invoke("/v2/models/m/infer", {"inputs": [[2, 2]]}, mock=True)["outputs"] == [4]
+    monkeypatch.setattr(sg.mlconf, "mock_nuclio_deployment", "auto")
+    monkeypatch.setattr(sg.mlconf, "nuclio_version", "")
+    fn._set_as_mock(False)
+    sg.deploy_function(fn)  # auto: no Nuclio configured, so in-process
+    assert fn.invoke("/v2/models/m/infer", {"inputs": [[5]]})["outputs"] == [5]
+    monkeypatch.setattr(sg.mlconf, "nuclio_version", "1.13.0")
+    assert not sg.mlconf.use_mock(None, dashboard="")
+
+
+def test_project_deploys_a_function_in_process() -> None:
+    project = sg.new_project("mock-proj", save=False)
+    fn = sg.new_function("pfn", kind="serving")
+    fn.add_model("m", class_name="Adder")
+    assert project.deploy_function(fn, mock=True) is fn
+    assert fn.invoke("/v2/models/m/infer", {"inputs": [[1, 1]]})["outputs"] == [2]
+    assert fn.project == "mock-proj"
+
+
 def test_dict_and_yaml_round_trip(tmp_path: Path) -> None:
     fn = ServingFunction("rt", project="p", tag="v1", parameters={"a": 1})
     graph = fn.set_topology("flow", engine="sync")

@@ -74,6 +74,33 @@ def tracking_record(
     return record
 
 
+class TrackedCall:
+    """Tracking as a wrapper: ``with TrackedCall(model, tracker, event, request) as call``
+    around a model's prepare and predict; set ``call.request`` / ``call.outputs`` as they
+    are known. On exit one record is logged (the error too, if one was raised); with
+    ``tracker`` None it does nothing."""
+
+    __slots__ = ("event", "model", "outputs", "request", "start", "timestamp", "tracker")
+
+    def __init__(self, model: Any, tracker: Any, event: Event, request: dict[str, Any]) -> None:
+        self.model, self.tracker, self.event, self.request = model, tracker, event, request
+        self.outputs: Any = []
+        if tracker is not None:
+            self.start, self.timestamp = time.perf_counter(), now_iso()
+
+    def __enter__(self) -> TrackedCall:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        if self.tracker is None:
+            return
+        error = f"{type(exc).__name__}: {exc}" if isinstance(exc, Exception) else None
+        record = tracking_record(
+            self.model, self.event, self.request, self.outputs, self.start, self.timestamp, error
+        )
+        log_record(self.model, self.tracker, record)
+
+
 def log_record(model: Any, tracker: Any, record: TrackingRecord) -> None:
     """Give ``record`` to ``tracker.log``; a tracker failure is logged, never raised."""
     try:

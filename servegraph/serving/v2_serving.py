@@ -13,26 +13,22 @@ graph or a router::
 Paths: ``/v2/models/{name}[/versions/{version}]/{infer|predict|explain|ready}``,
 ``GET /v2/models/{name}`` (metadata) and custom ``op_<name>(event)`` methods
 reached at ``/v2/models/{name}/<name>``. When the context has a tracker, each
-infer/predict request is logged once (see ``_track``).
+infer/predict request is logged once. One request pipeline serves every
+infer: parse, prepare (preprocess, validate), predict (called directly, or the
+batching strategy when ``max_batch_size`` is set), respond (lists, response,
+postprocess, OIP encoding), with tracking (``TrackedCall``) as a wrapper.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from servegraph.errors import BadRequestError, NotFoundError, NotReadyError
 from servegraph.serving.batching import batcher_from_class_args
 from servegraph.serving.event import Event, Response, from_stream
-from servegraph.serving.model_tracking import (
-    endpoint_id,
-    log_record,
-    now_iso,
-    register_endpoint,
-    tracking_record,
-)
+from servegraph.serving.model_tracking import TrackedCall, endpoint_id, register_endpoint
 from servegraph.serving.paths import get_path, set_path, split_path
 
 if TYPE_CHECKING:
@@ -279,75 +275,62 @@ class V2ModelServer:
                 self._default_output = name
         return name
 
-    def _infer(self, event: Event, op: str) -> Any:
+    # -- the request pipeline: parse -> prepare -> predict (direct or batched) -> respond,
+    # -- with tracking as a wrapper around prepare and predict ---------------------------
+    def _parse(self, event: Event) -> tuple[dict[str, Any], Any]:
         if not self.ready:
             self._wait_ready(event)
-        body = event.body
-        if self._input_path:
-            body = get_path(body, self._input_path)
-        request, oip = parse_infer(body, event.headers)
-        ctx = self.context
-        tracker = ctx.tracker if ctx is not None else None
-        if tracker is not None:
-            response = self._tracked(event, request, op, tracker, oip is None)
-            return (
-                response if oip is None else encode_oip_response(response, oip, self._output_name())
-            )
+        body = get_path(event.body, self._input_path) if self._input_path else event.body
+        return parse_infer(body, event.headers)
+
+    def _prepare(self, request: dict[str, Any], op: str) -> dict[str, Any]:
         if self._has_preprocess:
             request = self.preprocess(request, op)
-        if self._has_validate:
+        if self._has_validate or type(request.get("inputs")) is not list:
             self.validate(request, op)
-        elif type(request.get("inputs")) is not list:
-            self.validate(request, op)
+        return request
+
+    def _predict_direct(self, request: dict[str, Any], op: str, oip: Any) -> Any:
         outputs = self.explain(request) if op == "explain" else self.predict(request)
         if oip is None and type(outputs) is not list and hasattr(outputs, "tolist"):
             outputs = outputs.tolist()
+        return outputs
+
+    def _respond(self, event: Event, request: dict[str, Any], oip: Any, outputs: Any) -> Any:
         response = make_response(request.get("id") or event.id, self.name, outputs, self.version)
         if self._has_postprocess:
             response = self.postprocess(response)
         return response if oip is None else encode_oip_response(response, oip, self._output_name())
 
-    def _tracked(
-        self, event: Event, request: dict[str, Any], op: str, tracker: Any, to_list: bool = True
-    ) -> dict[str, Any]:
-        start = time.perf_counter()
-        timestamp = now_iso()
-        outputs: Any = []
-        error: str | None = None
-        try:
-            request = self.preprocess(request, op)
-            self.validate(request, op)
-            outputs = self.explain(request) if op == "explain" else self.predict(request)
-            if to_list and hasattr(outputs, "tolist"):
-                outputs = outputs.tolist()
-            response = make_response(
-                request.get("id") or event.id, self.name, outputs, self.version
-            )
-            return self.postprocess(response)
-        except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"
-            raise
-        finally:
-            self._track(tracker, event, request, outputs, start, timestamp, error)
+    def _tracker(self) -> Any:
+        return self.context.tracker if self.context is not None else None
 
-    def _track(
-        self,
-        tracker: Any,
-        event: Event,
-        request: dict[str, Any],
-        outputs: Any,
-        start: float,
-        timestamp: str,
-        error: str | None,
-    ) -> None:
-        record = tracking_record(self, event, request, outputs, start, timestamp, error)
-        log_record(self, tracker, record)
+    def _infer(self, event: Event, op: str) -> Any:
+        request, oip = self._parse(event)
+        tracker = self._tracker()
+        if tracker is None:
+            request = self._prepare(request, op)
+            return self._respond(event, request, oip, self._predict_direct(request, op, oip))
+        with TrackedCall(self, tracker, event, request) as call:
+            call.request = request = self._prepare(request, op)
+            call.outputs = outputs = self._predict_direct(request, op, oip)
+            return self._respond(event, request, oip, outputs)
 
     # -- micro-batching (class args max_batch_size / max_batch_wait_ms) ------------
     def _predict_rows(self, rows: Any) -> list[Any]:
         """The batcher's predict: one call for the rows of many requests."""
         outputs = self.predict({"inputs": rows})
         return list(outputs)
+
+    async def _predict_batched(self, request: dict[str, Any], oip: Any) -> Any:
+        """The batching strategy: this request's rows share a predict call with others'."""
+        assert self._batcher is not None
+        if oip is not None and len(oip.inputs) > 1:  # rows of several tensors: no batching
+            return self.predict(request)
+        outputs = await self._batcher.submit(request["inputs"])
+        if oip is None:
+            outputs = [o.tolist() if hasattr(o, "tolist") else o for o in outputs]
+        return outputs
 
     async def _do_event_batched(self, event: Event, *args: Any, **kwargs: Any) -> Event:
         """``do_event`` of a batching model: concurrent infer requests share predict calls.
@@ -358,35 +341,11 @@ class V2ModelServer:
         op = self.operation(event)
         if op not in ("infer", "predict"):
             return V2ModelServer.do_event(self, event)
-        if not self.ready:
-            self._wait_ready(event)
-        body = get_path(event.body, self._input_path) if self._input_path else event.body
-        request, oip = parse_infer(body, event.headers)
-        tracker = self.context.tracker if self.context is not None else None
-        start, timestamp = time.perf_counter(), now_iso()
-        outputs: Any = []
-        error: str | None = None
-        try:
-            request = self.preprocess(request, op)
-            self.validate(request, op)
-            assert self._batcher is not None
-            if oip is not None and len(oip.inputs) > 1:  # rows of several tensors: no batching
-                outputs = self.predict(request)
-            else:
-                outputs = await self._batcher.submit(request["inputs"])
-                if oip is None:
-                    outputs = [o.tolist() if hasattr(o, "tolist") else o for o in outputs]
-        except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"
-            raise
-        finally:
-            if tracker is not None:
-                self._track(tracker, event, request, outputs, start, timestamp, error)
-        response = make_response(request.get("id") or event.id, self.name, outputs, self.version)
-        response = self.postprocess(response)
-        result = (
-            response if oip is None else encode_oip_response(response, oip, self._output_name())
-        )
+        request, oip = self._parse(event)
+        with TrackedCall(self, self._tracker(), event, request) as call:
+            call.request = request = self._prepare(request, op)
+            call.outputs = outputs = await self._predict_batched(request, oip)
+            result = self._respond(event, request, oip, outputs)
         event.body = (
             set_path(event.body, self._result_path, result) if self._result_path else result
         )

@@ -17,6 +17,7 @@ _EXPORTS: dict[str, str] = {
     "GraphContext": "servegraph.serving.context",
     "GraphServer": "servegraph.serving.server",
     "MockServer": "servegraph.serving.mock",
+    "create_graph_server": "servegraph.serving.mock",
     "V2ModelServer": "servegraph.serving.v2_serving",
     "ModelRouter": "servegraph.serving.routers",
     "VotingEnsemble": "servegraph.serving.ensemble",

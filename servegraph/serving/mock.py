@@ -49,6 +49,8 @@ class MockServer(GraphServer):
             event_id,
             trigger,
         )
+        if self.plan is None:  # built by create_graph_server: initialise on first use
+            self.init_states(None, None)
         try:
             fast = not self._async or (self._loop_free and self._tracer is None)
             if self.state is ServerState.STARTED and fast:
@@ -83,10 +85,52 @@ class MockServer(GraphServer):
         # a Response a step made (e.g. a model's ready answer) comes back whole (MLRun)
         return response.body if get_body and type(response) is BodyResponse else response
 
+    def init_object(self, namespace: Mapping[str, Any] | None = None) -> None:
+        """Construct the steps if ``init_states`` has not (MLRun's second init call)."""
+        if self.plan is None:
+            self.init_states(None, namespace)
+
+    def to_yaml(self) -> str:
+        """The serving spec as YAML text."""
+        import yaml
+
+        return str(yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=False))
+
     def wait_for_completion(self) -> None:
         """Finish pending work: run the close hooks and flush the tracker."""
         if self.state is not ServerState.CLOSED:
             self._loop_run(self.close())
+
+
+def create_graph_server(
+    parameters: Mapping[str, Any] | None = None,
+    load_mode: str | None = None,
+    graph: Any = None,
+    verbose: bool = False,
+    current_function: str | None = None,
+    **kwargs: Any,
+) -> MockServer:
+    """A server for local runs and tests (MLRun's ``create_graph_server``); add steps
+    or routes to ``server.graph``, then ``init_states`` (or the first ``test``)::
+
+        server = create_graph_server(graph=RouterStep())
+        server.graph.add_route("m", class_name=MyModel)
+        server.init_states(None, namespace=globals())
+        server.test("/v2/models/m/infer", {"inputs": [[1]]})
+    """
+    from servegraph.graph import RouterStep
+
+    spec = {
+        "graph": graph if graph is not None else RouterStep(),
+        "parameters": dict(parameters or {}),
+        "load_mode": load_mode,
+        "verbose": verbose,
+        **kwargs,
+    }
+    server = MockServer(spec)
+    server.context.current_function = current_function
+    server.context.is_mock = True
+    return server
 
 
 def create_mock_server(

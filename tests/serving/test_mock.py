@@ -113,3 +113,19 @@ def test_an_async_flow_of_sync_steps_runs_in_the_calling_thread() -> None:
     assert server.test(body=1) == 3
     assert seen == [threading.current_thread().name] * 2
     server.wait_for_completion()
+
+
+def test_create_graph_server_serves_routes_added_afterwards() -> None:
+    from servegraph.graph import RouterStep
+    from servegraph.serving import create_graph_server
+    from tests.serving.steps import Sum
+
+    host = create_graph_server(graph=RouterStep(), parameters={"offset": 10})
+    host.graph.add_route("m", class_name=Sum)
+    host.init_states(None, namespace=globals())
+    host.init_object(globals())  # MLRun's second call: nothing left to do
+    assert host.test("/v2/models/m/infer", {"inputs": [[1, 2]]})["outputs"] == [13]
+    assert "kind: router" in host.to_yaml()
+    lazy = create_graph_server()  # initialised by the first request
+    lazy.graph.add_route("m", class_name=Sum)
+    assert lazy.test("/v2/models/m/infer", {"inputs": [[1]]})["outputs"] == [1]

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from servegraph.errors import NotFoundInStoreError, ServegraphError
+from servegraph.errors import BadRequestError, NotFoundInStoreError, ServegraphError
 from servegraph.graph.plot import Cluster, Edge, Layout, Node, layout
 from servegraph.graph.serialize import graph_from_dict
 from servegraph.graph.svg import layout_to_svg
@@ -94,6 +94,30 @@ async def get_artifact(request: web.Request) -> web.Response:
             "versions": [{**artifact_summary(b), "body": b} for b in versions],
             "lineage": lineage(st, versions[0]),
         }
+
+    return reply(await blocking(read))
+
+
+async def get_lineage(request: web.Request) -> web.Response:
+    st = state(request)
+    ref = request.query.get("id", "").strip()
+    if not ref:
+        raise BadRequestError("The 'id' parameter must name a request id or a store:// URI.")
+
+    def read() -> dict[str, Any]:
+        if not ref.startswith("store://"):
+            raise NotFoundInStoreError(f"no lineage for {ref!r}: give a store://models/ URI")
+        parts = ref[len("store://") :].split("/", 2)
+        if len(parts) != 3:
+            raise BadRequestError(
+                f"A store URI looks like store://models/<project>/<key>. Got {ref!r}."
+            )
+        _, project, rest = parts
+        key, _, tag = rest.partition(":")
+        body = st.db.read_artifact(
+            key.split("@")[0], tag=tag.split("@")[0] or "latest", project=project
+        )
+        return lineage(st, body)
 
     return reply(await blocking(read))
 
@@ -205,6 +229,13 @@ ROUTES = [
         get_artifact,
         "Every version of an artifact with its tags, metrics and producer, and its lineage",
         (Param("project", "path"), Param("key", "path")),
+    ),
+    Route(
+        "GET",
+        "/api/lineage",
+        get_lineage,
+        "The lineage of a model version (store://models/... URI) drawn as SVG",
+        (Param("id", description="a store://models/ URI"),),
     ),
     Route(
         "GET",

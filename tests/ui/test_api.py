@@ -234,3 +234,11 @@ async def test_stop_a_run_without_a_process(ui_config: tuple[Config, data.Fixtur
         assert again.status == 400 and "not running" in (await again.json())["error"]
     assert db.read_run("stuck0001", "other")["status"]["state"] == "aborted"
     db.del_run("stuck0001", "other")
+
+
+async def test_lineage_of_a_model_uri(client: TestClient[Any, Any], fx: data.Fixture) -> None:
+    tree = await get(client, f"/api/lineage?id=store://models/{data.PROJECT}/fraud-model")
+    assert {n["kind"] for n in tree["nodes"]} >= {"artifact", "run", "endpoint"}
+    assert "<svg" in tree["svg"]
+    missing = await get(client, "/api/lineage?id=", 400)
+    assert "'id'" in missing["error"]

@@ -186,6 +186,9 @@ def test_endpoint_drift_chart_shows_shifted_features_above_threshold(watched: Wa
     assert sorted(drifted.evaluate_all("els => els.map(e => e.dataset.feature)")) == sorted(
         data.SHIFTED
     )
+    page.click("#lineage-form button[type=submit]")  # the model URI is filled in
+    page.wait_for_selector("#lineage-box svg g.node")
+    assert page.locator("#lineage-box g.node").count() >= 3
     watched.shot("endpoint-drift")
 
 

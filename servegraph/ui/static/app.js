@@ -221,6 +221,11 @@ async function pageArtifacts(_, query) {
   document.querySelector("#kind-form select").addEventListener("change", (e) => { location.hash = link(["artifacts"], e.target.value ? { kind: e.target.value } : {}); });
 }
 
+function historyTable(events) {
+  return table(["time", "version", "action", "tag", "by", "detail"], events.map((e) => [td(time(e.time)), td(`<span class="mono">${esc(String(e.uid || "").slice(0, 12))}</span>`),
+    td(badge(e.action || "", "")), td(e.tag ? badge(e.tag, "tag") : ""), td(esc(e.by || "")), td(esc(e.reason || e.detail || ""))]));
+}
+
 function specCards(spec) {
   const plain = Object.fromEntries(Object.entries(spec).filter(([k, v]) => !["feature_stats", "producer", "inputs", "outputs", "sources"].includes(k) && v !== "" && v !== null && !(typeof v === "object" && !Object.keys(v).length)));
   const stats = Object.entries(spec.feature_stats || {}).map(([f, st]) => [td(esc(f)), ...["count", "mean", "std", "min", "max"].map((k) => td(typeof st[k] === "number" ? sgFmt(st[k]) : esc(st[k] ?? "–"), "num")), td(Array.isArray(st.hist) && Array.isArray(st.hist[0]) ? sgBars(st.hist[0]) : "")]);
@@ -246,6 +251,7 @@ async function pageArtifact(parts) {
   }).join("");
   main.innerHTML = `<h1>${esc(data.versions[0].kind)} ${esc(key)} <span class="muted small">${esc(proj)}</span></h1>
     ${card("Versions", table(["version", "tags", "updated", "metrics", "producing run", ...(isModel ? [""] : [])], rows) + (isModel ? `<p class="small muted">Promote points a tag (default <b>production</b>) at a version. <label>tag <input id="promote-tag" value="production" size="12"></label> <span id="promote-msg"></span></p>` : ""))}
+    ${(data.events || []).length ? card("History <span class=\"muted small\">(tags moved, versions loaded, canaries)</span>", historyTable(data.events)) : ""}
     ${card("Lineage", `<div class="graph-box" id="lineage">${data.lineage.svg}</div><ul class="small">${links}</ul>`)}
     ${specCards(data.versions[0].body.spec || {})}`;
   document.querySelectorAll("button.promote").forEach((b) => b.addEventListener("click", async () => {
@@ -299,6 +305,12 @@ async function pageEndpoints() {
 
 const ENDPOINT_REFRESH_MS = 30000;
 
+function perfChart(rows) {
+  const names = [...new Set(rows.flatMap((r) => Object.keys(r.metrics || {})))];
+  const series = names.map((n) => ({ name: n, points: rows.map((r) => [ms(r.window_start), (r.metrics || {})[n] ?? null]) }));
+  return sgLineChart(series, { time: true, className: "performance-chart", height: 240, width: 900 }) + sgLegend(series);
+}
+
 async function pageEndpoint(parts) {
   setNav("endpoints");
   const id = parts[0];
@@ -328,6 +340,7 @@ async function pageEndpoint(parts) {
       ${card("Latency (ms)", w.length ? sgLineChart([{ name: "p99", points: w.map((x) => [ms(x.window_start), x.latency_p99]) }, { name: "p50", points: w.map((x) => [ms(x.window_start), x.latency_p50 ?? null]) }], { time: true, className: "latency-chart", height: 200, width: 440 }) + sgLegend([{ name: "p99" }, { name: "p50" }]) : "")}
       ${card("Error rate", w.length ? sgLineChart(series("error_rate"), { time: true, className: "error-chart", height: 200, width: 440 }) : "")}
     </div>
+    ${(data.performance || []).length ? card("Model performance per window <span class=\"muted small\">(from the labels joined to the predictions)</span>", perfChart(data.performance)) : ""}
     ${card(`Histograms, reference <span style="color:#7f9ccc">■</span> vs current <span style="color:#d1453b">■</span> <span class="muted small">window ${time(hist.window_start)}</span>`, hist.has_data ? `<div class="hist-grid">${hists}</div>` : `<p class="empty">The logged data of the latest window is not on this host (start the dashboard with --monitoring-path).</p>`)}
     <div class="grid">
       ${card("Latest window per feature", table(["feature", "value#", "status", "rows#"], latest, "No results."))}
@@ -335,8 +348,22 @@ async function pageEndpoint(parts) {
     </div>
     <div class="grid">
       ${card("Retraining runs", table(["run", "state", "started"], data.retraining.map((r) => [td(`<a href="${link(["run", r.project, r.uid])}">${esc(r.name)}</a>`), td(badge(r.state)), td(time(r.start_time))]), "No retraining run."))}
+      ${(data.rollouts || []).length || (data.model_events || []).length ? card("Retraining and promotion history", table(["time", "what", "version / run", "detail"], [
+        ...(data.rollouts || []).map((r) => ({ time: r.time, what: r.action, ref: r.model_uri || r.run_id, detail: r.detail })),
+        ...(data.model_events || []).map((e) => ({ time: e.time, what: `${e.action}${e.tag ? ` ${e.tag}` : ""}`, ref: String(e.uid || "").slice(0, 12), detail: e.reason || e.by || "" })),
+      ].sort((a, b) => String(b.time).localeCompare(String(a.time))).map((r) => [td(time(r.time)), td(badge(r.what, "")), td(`<span class="mono">${esc(r.ref || "")}</span>`), td(esc(r.detail || ""))]))) : ""}
       ${card("Model versions", table(["version", "tags", "updated", "metrics"], data.model_versions.map((m) => [td(`<span class="mono">${esc(m.hash.slice(0, 12))}</span>`), td(m.tags.map((t) => badge(t, "tag")).join(" ")), td(time(m.updated)), td(`<span class="mono">${esc(Object.entries(m.metrics).map(([k, v]) => `${k}=${sgFmt(v)}`).join(" "))}</span>`)]), "The model is not in the artifact store."))}
-    </div>`;
+    </div>
+    ${card("Lineage of a prediction", `<form class="filters" id="lineage-form"><label>request id or model URI<input name="ref" size="40" placeholder="req-42 or store://models/${esc(ep.project)}/..." value="${esc(ep.model_uri || "")}"></label><button type="submit">Trace</button></form><div id="lineage-box"></div>`)}`;
+  document.getElementById("lineage-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const box = document.getElementById("lineage-box");
+    const ref = new FormData(e.target).get("ref");
+    try {
+      const tree = await api(`/api/lineage?id=${encodeURIComponent(ref)}`);
+      box.innerHTML = `<div class="graph-box">${tree.svg}</div>`;
+    } catch (err) { box.innerHTML = `<p class="empty">${esc(err.message)}</p>`; }
+  });
   showLive(id, here).catch(() => {});
   // the windows keep coming while the monitoring job runs: refresh in place
   pollTimer = setTimeout(() => { if (location.hash === here) { pageEndpoint(parts).catch(showError); } }, ENDPOINT_REFRESH_MS);

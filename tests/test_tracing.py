@@ -120,8 +120,9 @@ async def test_traceparent_carried_through_a_queue_to_the_consumer(
     stream = get_stream(url)
     (record,) = await stream.read("child", "c1", count=1)
     await stream.close()
-    body, headers = tracing.extract_record(record.data)
-    assert body == {"n": 3}
+    envelope, headers = tracing.extract_record(record.data)
+    assert envelope["body"] == {"n": 3}  # a queue pushes {"_event_id", "body", "path"}
+    body = envelope["body"]
     assert headers["traceparent"].split("-")[1:3] == [
         TRACE_ID,
         f"{queue_span.context.span_id:016x}",

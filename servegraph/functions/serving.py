@@ -48,6 +48,7 @@ class ServingSpec:
     build: dict[str, Any] = field(default_factory=dict)
     code_module: str | None = None
     image: str = ""
+    function_refs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class ServingFunction(ServingCode, ServingOptions):
@@ -254,7 +255,8 @@ class ServingFunction(ServingCode, ServingOptions):
         }
         if self.spec.tracking:
             spec["tracking"] = dict(self.spec.tracking)
-        for key in ("http", "resources", "triggers", "build", "code_module", "image"):
+        keys = ("http", "resources", "triggers", "build", "code_module", "image", "function_refs")
+        for key in keys:
             if getattr(self.spec, key):
                 spec[key] = copy.deepcopy(getattr(self.spec, key))
         return {
@@ -286,6 +288,7 @@ class ServingFunction(ServingCode, ServingOptions):
         fn.spec.build = dict(spec.get("build") or {})
         fn.spec.code_module = spec.get("code_module")
         fn.spec.image = str(spec.get("image") or "")
+        fn.spec.function_refs = {k: dict(v) for k, v in (spec.get("function_refs") or {}).items()}
         return fn
 
     def to_yaml(self, path: str | Path | None = None) -> str:

@@ -112,7 +112,13 @@ def own_name(obj: object, step_name: str | None) -> dict[str, Any]:
         return {}
     name = obj.name  # type: ignore[attr-defined]
     version = getattr(obj, "version", None)
-    if isinstance(name, str) and isinstance(version, str) and version:
+    # a model step splits "name:version" into its name and version
+    if (
+        hasattr(obj, "model_path")
+        and isinstance(name, str)
+        and isinstance(version, str)
+        and version
+    ):
         name = f"{name}:{version}"
     if name == step_name or not is_plain(name):
         return {}

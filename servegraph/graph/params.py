@@ -99,6 +99,7 @@ def step_from_params(
         if "path" not in class_args:
             raise GraphError(f"queue step {name!r}: path=<stream url or None> is required")
         step = QueueStep(name, **class_args)
+        step.function = function
     elif isinstance(class_name, str) and class_name.startswith("*"):
         step = RouterStep(
             class_name[1:] or None,

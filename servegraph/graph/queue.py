@@ -31,6 +31,7 @@ class QueueStep(BaseStep):
         "retention_in_hours",
         "trigger_args",
         "options",
+        "function",
     )
 
     def __init__(
@@ -49,6 +50,7 @@ class QueueStep(BaseStep):
         self.retention_in_hours = self._check_positive("retention_in_hours", retention_in_hours)
         self.trigger_args = self._check_dict("trigger_args", trigger_args)
         self.options: dict[str, Any] = dict(options)
+        self.function: str | None = None  # the function that pushes (a child's own queue)
 
     def _check_path(self, path: object) -> str | None:
         if path is not None and not isinstance(path, str):

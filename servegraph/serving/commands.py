@@ -3,7 +3,9 @@
 SPEC is the YAML written by ``fn.export()`` (a Nuclio spec carrying the
 serving spec), by ``fn.to_yaml()``, a serving spec itself (JSON or YAML), or a
 Python file that builds the function (classes and handlers then resolve in
-that file's globals). ``--workers N`` runs N worker processes on one port
+that file's globals). A child function of a graph cut at a queue step (``fn.export(path,
+function="child")``) reads its queue's stream unless ``--source`` says otherwise.
+``--workers N`` runs N worker processes on one port
 (SO_REUSEPORT); see :mod:`servegraph.serving.workers`.
 """
 
@@ -239,9 +241,10 @@ def run(args: argparse.Namespace) -> int:
             grace=args.grace,
         )
     server = load_server(args.spec, args.function)
-    if args.source:
-        _get_stream(args.source)  # fail early with a clear message
-        return asyncio.run(_serve_stream(server, args.source, args.dead_letter, args.concurrency))
+    source = args.source or server.stream_source  # a child function reads its queue
+    if source:
+        _get_stream(source)  # fail early with a clear message
+        return asyncio.run(_serve_stream(server, source, args.dead_letter, args.concurrency))
     from servegraph.serving.http import run_app
 
     run_app(

@@ -69,6 +69,7 @@ class GraphContext:
         self.visits: dict[str, Any] = {}
         self.tracker: Tracker | None = None
         self.current_function: str | None = None
+        self.root_function: str | None = None  # the function of steps that name none
 
     def get_param(self, key: str, default: Any = None) -> Any:
         """A serving-spec parameter, or ``default``."""

@@ -54,6 +54,9 @@ def serving_spec_of(fn_dict: Mapping[str, Any]) -> dict[str, Any]:
     }
     if spec.get("tracking"):
         serving["tracking"] = spec["tracking"]
+    for key in ("current_function", "root_function", "stream_source"):  # split graphs
+        if spec.get(key) is not None:
+            serving[key] = spec[key]
     if spec.get("code_module") and (spec.get("build") or {}).get(SOURCE_KEY):
         serving["code_module"] = spec["code_module"]
     return serving

@@ -32,6 +32,7 @@ from servegraph.serving.runners import (
     sync_of,
     wrap,
 )
+from servegraph.serving.split import SeenIds, envelope, function_steps
 from servegraph.tracing import inject_record
 
 
@@ -137,8 +138,15 @@ class _Compiler:
 
     def compile_flow(self, flow: Any) -> Plan:
         steps: dict[str, Any] = dict(flow.steps)
+        current = getattr(self.context, "current_function", None)
+        if current not in (None, "*") and getattr(flow, "parent", None) is None:
+            root = getattr(self.context, "root_function", None) or self.context.name
+            steps = function_steps(steps, current, root)  # served as one of the functions
         handlers = {s.on_error for s in steps.values() if getattr(s, "on_error", None)}
         flow_handler = getattr(flow, "on_error", None)
+        if current not in (None, "*"):
+            handlers &= set(steps)  # an error path in another function is not ours
+            flow_handler = flow_handler if flow_handler in steps else None
         if flow_handler:
             handlers.add(flow_handler)
         for handler in handlers:
@@ -367,12 +375,20 @@ class _Compiler:
         except ImportError as exc:
             raise GraphError(f"queue step {name!r}: streams are not available ({exc})") from exc
         stream = get_stream(resolve_stream(path))  # a bare name: the configured stream base
+        pushed = SeenIds()
 
         async def arun(event: Event) -> Event:
-            record = event.body
-            if event.trace is not None and type(record) is dict:  # tracing on
-                record = inject_record(record, event.trace)
-            await stream.push([record])
+            event_id = event.id
+            if pushed.claim(event_id):  # a retried request (same id) is pushed once
+                record = envelope(event_id, event.body, event.path)
+                if event.trace is not None:  # tracing on
+                    record = inject_record(record, event.trace)
+                try:
+                    await stream.push([record])
+                except BaseException:
+                    pushed.release(event_id, done=False)
+                    raise
+                pushed.release(event_id, done=True)
             return event
 
         return sync_of(arun), arun, stream

@@ -81,6 +81,10 @@ class GraphServer:
         self.tracking: dict[str, Any] | None = (
             dict(tracking) if tracking is not None else spec.get("tracking")
         )
+        # a graph cut into functions at its queues: the one served here (see serving.split)
+        self.current_function: str | None = spec.get("current_function")
+        self.root_function: str | None = spec.get("root_function")
+        self.stream_source: str | None = spec.get("stream_source")  # what a child function reads
         self.context: GraphContext = GraphContext(parameters=self.parameters, server=self)
         self.plan: Plan | None = None
         self.state = ServerState.NEW
@@ -110,6 +114,11 @@ class GraphServer:
         }
         if self.tracking:
             spec["tracking"] = dict(self.tracking)
+        if self.current_function is not None:
+            spec["current_function"] = self.current_function
+            spec["root_function"] = self.root_function
+        if self.stream_source:
+            spec["stream_source"] = self.stream_source
         return spec
 
     # -- lifecycle -----------------------------------------------------------
@@ -129,6 +138,9 @@ class GraphServer:
             ctx.project = self.function_uri.split("/")[0]
         ctx.verbose = self.verbose
         ctx.root = self.graph
+        if self.current_function is not None:  # served as one function of a split graph
+            ctx.current_function = self.current_function
+            ctx.root_function = self.root_function
         validate_step(self.graph)
         if self.tracking and ctx.tracker is None:
             ctx.tracker = _make_tracker(self.tracking, ctx)

@@ -1,7 +1,9 @@
 """Serve a graph from a stream: ``servegraph serve SPEC --source URL``.
 
 Each record's data becomes an event body (``POST /``) run through
-``server.run_async``. Delivery is the stream consumer's
+``server.run_async``; a record a queue step pushed (see :mod:`servegraph.serving.split`)
+gives its body, path and event id, and a second copy of an event id already
+run is skipped. Delivery is the stream consumer's
 (:class:`servegraph.streams.consumer.StreamConsumer`): a consumer group,
 bounded concurrency, acks after success (at-least-once), retries, and a
 dead-letter stream for records that keep failing, so a poison record neither
@@ -18,6 +20,7 @@ import socket
 from typing import Any
 
 from servegraph.serving.event import Event
+from servegraph.serving.split import SeenIds, unwrap
 from servegraph.streams.base import Stream
 from servegraph.streams.consumer import StreamConsumer
 from servegraph.tracing import extract_record
@@ -42,9 +45,25 @@ async def consume(
 ) -> StreamConsumer:
     """Run records through ``server.run_async`` until ``stop`` is set (or the stream is idle)."""
 
+    seen = SeenIds()
+
     async def run_record(data: Any) -> object:
-        body, headers = extract_record(data)  # a queue step's trace headers, if any
-        return await server.run_async(Event(body=body, headers=headers, path="/", method="POST"))
+        data, headers = extract_record(data)  # a queue step's trace headers, if any
+        event_id, body, path = unwrap(data)
+        if event_id is None:  # a record another producer wrote: the record is the body
+            return await server.run_async(
+                Event(body=data, headers=headers, path="/", method="POST")
+            )
+        if not seen.claim(event_id):
+            return None  # a second copy of an event already run (or running) here
+        event = Event(body=body, headers=headers, path=path, method="POST", id=event_id)
+        try:
+            result = await server.run_async(event)
+        except BaseException:
+            seen.release(event_id, done=False)  # the consumer retries it
+            raise
+        seen.release(event_id, done=True)
+        return result
 
     driver = StreamConsumer(
         stream,

@@ -16,7 +16,7 @@ import yaml
 
 import servegraph as sg
 from servegraph.errors import ConfigError, DeployError
-from servegraph.functions.serving_code import definitions, rename_main
+from servegraph.functions.code_source import definitions, rename_main
 from servegraph.serving import commands
 from servegraph.serving.event import Event
 from servegraph.serving.nuclio_spec import SERVING_SPEC_ENV

@@ -307,8 +307,11 @@ def test_queue_step_pushes_the_body_to_its_stream(
     graph.to(Inc, name="inc").to(">>", name="q", path="redis://127.0.0.1:6379/s").to(
         Double, name="double"
     ).respond()
-    assert serve(graph, engine).test(body=1) == 4
-    assert streams["redis://127.0.0.1:6379/s"].pushed == [2]
+    assert serve(graph, engine).test(body=1, event_id="e1") == 4
+    # the body in an envelope with the event id (the consumer's idempotency key)
+    assert streams["redis://127.0.0.1:6379/s"].pushed == [
+        {"_event_id": "e1", "body": 2, "path": "/"}
+    ]
 
 
 def build_wide_graph(engine: str) -> RootFlowStep:

@@ -101,6 +101,7 @@ async def test_a_queue_step_feeds_a_graph_run_by_the_consumer(
     """Graph A pushes to the stream through a queue step; graph B is driven from it."""
     import servegraph as sg
     from servegraph.serving.event import Event
+    from servegraph.serving.split import unwrap
 
     url = stream_factory().url
     front = sg.new_function("front", kind="serving")
@@ -119,7 +120,8 @@ async def test_a_queue_step_feeds_a_graph_run_by_the_consumer(
     consumer_server = back.to_mock_server()
 
     async def run_graph(data: dict[str, Any]) -> None:
-        await consumer_server.run_async(Event(data))
+        event_id, body, path = unwrap(data)  # a queue pushes {"_event_id", "body", "path"}
+        await consumer_server.run_async(Event(body, path=path, id=event_id))
 
     await StreamConsumer(stream_factory(), run_graph, concurrency=2).run(until_idle=True)
     await consumer_server.close()

@@ -125,7 +125,7 @@ async def _read_all(url: str, expected: int) -> list[Any]:
             records += await stream.read("check", "c", count=100, block_ms=200)
     finally:
         await stream.close()
-    return [r.data for r in records]
+    return [r.data["body"] for r in records]  # a queue pushes {"_event_id", "body", "path"}
 
 
 def _parent_and_child(tmp_path: Path, extra: list[str], capsys: Any) -> list[Any]:

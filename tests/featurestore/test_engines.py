@@ -197,3 +197,28 @@ def test_default_engine_and_bad_engine_names() -> None:
         ingest(_fset("tx"), make_events(n=10), engine="spark")
     with pytest.raises(FeatureStoreError, match="storey engine"):
         ingest(_fset("tx"), StreamSource("file:///nowhere"), engine="pandas")
+
+
+def test_feature_steps_give_the_same_rows_on_every_engine(engine: str | IngestEngine) -> None:
+    from servegraph.featurestore.steps import DateExtractor, Imputer, MapValues, OneHotEncoder
+
+    df = make_events(n=300, entities=5, seed=2)
+    df.loc[[3, 9], "amount"] = np.nan
+    results = []
+    for name, eng in [("ref", "storey"), ("tx", engine)]:
+        fset = FeatureSet(name, entities=["id"], timestamp_key="time")
+        fset.graph.to(Imputer(mapping={"amount": 1.0}), name="impute").to(
+            OneHotEncoder(mapping={"channel": ["web", "shop", "app"]}), name="onehot"
+        ).to(
+            MapValues(
+                mapping={"channel": {"web": 1, "shop": 2, "app": 3}}, with_original_features=True
+            ),
+            name="map",
+        ).to(DateExtractor(parts=["hour"], timestamp_col="time"), name="dates")
+        fset.add_aggregation("amount", ["sum", "max"], ["1h"], period="10m")
+        fset.set_targets([ParquetTarget(), SQLiteTarget()])
+        results.append(ingest(fset, df, engine=eng))
+    reference, out = results
+    assert reference is not None and out is not None
+    assert out["amount"].isna().sum() == 0  # imputed before the aggregation
+    pd.testing.assert_frame_equal(out, reference)

@@ -32,6 +32,7 @@ from servegraph.serving.context import GraphContext
 from servegraph.serving.event import Event, Response
 from servegraph.serving.http.routes import EXTENSIONS, SERVER_NAME
 from servegraph.serving.server import GraphServer, ServerState
+from servegraph.serving.split import unwrap
 from servegraph.serving.sync_bridge import run_coroutine
 
 SPEC_ENV = "SERVING_SPEC_ENV"
@@ -193,15 +194,33 @@ def to_event(event: Any) -> Event:
         body = None
     headers = {_text(k): _text(v) for k, v in (event.headers or {}).items()}
     event_id = _text(event.id)
+    path = _text(event.path) or "/"
+    kind = _text(getattr(event.trigger, "kind", "")) or "http"
+    if kind != "http" and body is not None:  # a stream record a queue step pushed
+        body, path, event_id = _queued(body, path, event_id)
     return Event(
         body=body,
         content_type=_text(event.content_type) or None,
         headers=headers,
         method=_text(event.method) or None,
-        path=_text(event.path) or "/",
+        path=path,
         id=str(event_id) if event_id is not None else None,
         trigger=event.trigger,
     )
+
+
+def _queued(body: Any, path: str, event_id: Any) -> tuple[Any, str, Any]:
+    """Body, path and event id of a queue step's record (other records are left as they are)."""
+    try:
+        data = json.loads(body) if isinstance(body, bytes | str) else body
+    except ValueError:
+        return body, path, event_id
+    if not isinstance(data, dict):
+        return body, path, event_id
+    queued_id, inner, queued_path = unwrap(data)
+    if queued_id is None:
+        return body, path, event_id
+    return inner, queued_path, queued_id
 
 
 def to_nuclio(context: Any, response: Response) -> Any:

@@ -262,6 +262,9 @@ def build_nuclio_spec(
     }
     for index, source in enumerate(stream_triggers):
         triggers[f"stream-{index}"] = stream_trigger(source, name)
+    queue = spec.get("stream_source")  # a child function reads its queue
+    if isinstance(queue, str) and queue.startswith("kafka://"):
+        triggers["queue"] = stream_trigger(queue, name)
     for trigger_name, section in (spec.get("triggers") or {}).items():  # fn.add_trigger
         triggers[trigger_name] = dict(section)
 

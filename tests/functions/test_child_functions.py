@@ -8,6 +8,7 @@ results to an output queue; the mock server runs the whole graph in one process.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import time
 import urllib.request
@@ -118,6 +119,42 @@ async def test_root_pushes_once_and_answers_child_consumes_once(tmp_path: Path) 
     assert sorted(r["body"]["heavy"] for r in results) == [0, 10, 20, 30, 40]
     await root.close()
     await child.close()
+
+
+def test_a_child_fed_by_kafka_gets_the_nuclio_trigger_serve_source_reads(tmp_path: Path) -> None:
+    fn = _function(tmp_path, "kafka://b1:9092/work", "kafka://b1:9092/done")
+    doc = yaml.safe_load(Path(fn.export(tmp_path / "w.yaml", function="worker")).read_text())
+    trigger = doc["spec"]["triggers"]["queue"]
+    assert trigger["kind"] == "kafka-cluster" and trigger["attributes"]["topics"] == ["work"]
+    root = yaml.safe_load(Path(fn.export(tmp_path / "f.yaml")).read_text())
+    assert "queue" not in root["spec"]["triggers"]
+
+
+def test_under_nuclio_a_child_reads_the_queued_body(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import nuclio_sdk
+    from nuclio_sdk.test import Platform
+
+    from servegraph.serving import nuclio
+
+    fn = _function(tmp_path, "kafka://b1:9092/work", "")
+    fn.spec.graph.steps.pop("out")  # type: ignore[union-attr]
+    fn.spec.graph["heavy"].respond()  # type: ignore[index]
+    doc = yaml.safe_load(Path(fn.export(tmp_path / "w.yaml", function="worker")).read_text())
+    for item in doc["spec"]["env"]:
+        monkeypatch.setenv(item["name"], item["value"])
+    function_dir = tmp_path / "opt-nuclio"  # Nuclio writes the code as <module>.py there
+    function_dir.mkdir()
+    source = base64.b64decode(doc["spec"]["build"]["functionSourceCode"]).decode()
+    (function_dir / "pipeline_app.py").write_text(source)
+    monkeypatch.syspath_prepend(str(function_dir))
+    record = json.dumps(envelope("e7", {"x": 7, "prepped": True}, "/")).encode()
+    trigger = nuclio_sdk.TriggerInfo("kafka-cluster", "queue")
+    response = Platform().call_handler(
+        nuclio.handler, nuclio_sdk.Event(body=record, trigger=trigger)
+    )
+    assert json.loads(response.body) == {"x": 7, "prepped": True, "heavy": 70}
 
 
 def test_steps_naming_an_undeclared_function_or_a_child_without_queue(tmp_path: Path) -> None:

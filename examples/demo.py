@@ -6,7 +6,8 @@
 4. serve enrich -> prep -> router -> model -> decide over HTTP, with tracking
 5. send requests like the training data, then shifted ones
 6. run the monitoring job: drift table, plot, alert on the shifted features
-7. the alert's retraining run registers v2, which answers a request
+7. the alert's retraining run registers v2; the SAME running server loads it
+   under load (V2 model-repository extension): no restart, no failed request
 8. print the lineage of that prediction
 
 At the end it prints how to look at all of it in the dashboard (``servegraph
@@ -32,7 +33,6 @@ from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pandas as pd
@@ -44,9 +44,10 @@ from demo_steps.features import build_and_ingest
 from demo_steps.lineage import lineage
 from demo_steps.monitor import drift_report, monitoring_job, run_check
 from demo_steps.retrain import NEW_VERSION, retrain_trigger, retrained_model
+from demo_steps.rollout import swap_under_load
 from demo_steps.serving import MODEL, Served, build_function, serve_http
 from demo_steps.traffic import post, request_body, send
-from demo_steps.training import TrainedModel, train_model
+from demo_steps.training import train_model
 from servegraph.config import get_config
 from servegraph.errors import ServegraphError
 from servegraph.monitoring.job import MonitoringJob
@@ -109,18 +110,18 @@ async def send_waves(
     await served.flush()
 
 
-async def compare_versions(fn: Any, models: list[TrainedModel], rows: pd.DataFrame) -> None:
-    """Step 7: v1 and v2 on legitimate transactions of the shifted period; v2 must do better."""
+async def compare_versions(served: Served, rows: pd.DataFrame) -> None:
+    """Step 7: v1 and v2 (both loaded in the same server) on legitimate transactions of the
+    shifted period; v2 must do better."""
     flagged = {}
-    async with serve_http(fn, models) as served:
-        for version, route in (("v1", f"/v2/models/{MODEL}/versions/v1/infer"), ("v2", INFER)):
-            wave = await send(served.url, rows, f"legit-{version}", route)
-            check(wave.versions == {version: wave.sent}, f"{route} answered {wave.versions}")
-            flagged[version] = wave.flagged
-            console.print(
-                f"{route}: {version} flags {wave.flagged} of {wave.sent} legitimate "
-                "transactions of the shifted period"
-            )
+    for version, route in (("v1", f"/v2/models/{MODEL}/versions/v1/infer"), ("v2", INFER)):
+        wave = await send(served.url, rows, f"legit-{version}", route)
+        check(wave.versions == {version: wave.sent}, f"{route} answered {wave.versions}")
+        flagged[version] = wave.flagged
+        console.print(
+            f"{route}: {version} flags {wave.flagged} of {wave.sent} legitimate "
+            "transactions of the shifted period"
+        )
     check(flagged["v2"] < flagged["v1"], f"v2 is no better than v1 on the new data: {flagged}")
 
 
@@ -159,31 +160,35 @@ async def run(settings: Settings) -> None:
         with step(5, "send requests: like the training data, then shifted"):
             await send_waves(settings, data, served, check_job)
 
-    with step(6, "run the monitoring job"):
-        report, _ = await run_check(
-            console, job, served.endpoints["v1"], expected_drift=set(SHIFTED_FEATURES)
-        )
-        for path in drift_report(report):
-            console.print(f"wrote {path}")
+        with step(6, "run the monitoring job"):
+            report, _ = await run_check(
+                console, job, served.endpoints["v1"], expected_drift=set(SHIFTED_FEATURES)
+            )
+            for path in drift_report(report):
+                console.print(f"wrote {path}")
 
-    with step(7, "retrain from the alert and serve the new version"):
-        v2 = retrained_model(settings.project, report)
-        console.print(f"run {v2.run_uid} registered {v2.uri}: {v2.summary()}")
-        fn = build_function(settings.project, vector, [v1, v2], settings.stream)
-        fn.save()
-        legit = sample(data.recent[data.recent["is_fraud"] == 0], 100, seed=3)
-        await compare_versions(fn, [v1, v2], legit)
-        async with serve_http(fn, [v1, v2]) as served, aiohttp.ClientSession() as session:
-            body = request_body(legit.iloc[0].to_dict(), "legit-1")
-            answer = await post(session, served.url + INFER, body)
-        console.print(f"POST {INFER} -> {answer}")
-        check(
-            answer.get("model_version") == NEW_VERSION,
-            f"{INFER} was answered by {answer.get('model_version')}, not {NEW_VERSION}",
-        )
+        with step(7, "retrain from the alert; the running server switches to v2"):
+            v2 = retrained_model(settings.project, report)
+            console.print(f"run {v2.run_uid} registered {v2.uri}: {v2.summary()}")
+            legit = sample(data.recent[data.recent["is_fraud"] == 0], 100, seed=3)
+            swap = await swap_under_load(served.url, INFER, MODEL, v2.uri, v2.version, legit)
+            console.print(f"same server, no restart: {swap.summary()}")
+            check(swap.failed == 0, f"{swap.failed} requests failed during the swap: {swap.errors}")
+            check(swap.versions.get(NEW_VERSION, 0) > 0, f"v2 answered none: {swap.versions}")
+            # the function as it is served now (both versions), for the dashboard
+            build_function(settings.project, vector, [v1, v2], settings.stream).save()
+            await compare_versions(served, legit)
+            async with aiohttp.ClientSession() as session:
+                body = request_body(legit.iloc[0].to_dict(), "legit-1")
+                answer = await post(session, served.url + INFER, body)
+            console.print(f"POST {INFER} -> {answer}")
+            check(
+                answer.get("model_version") == NEW_VERSION,
+                f"{INFER} was answered by {answer.get('model_version')}, not {NEW_VERSION}",
+            )
 
-    with step(8, "the lineage of one prediction"):
-        console.print(lineage(settings.project, answer))
+        with step(8, "the lineage of one prediction"):
+            console.print(lineage(settings.project, answer))
 
 
 def parse_args(argv: list[str] | None) -> Settings:

@@ -26,6 +26,11 @@ _EXPORTS: dict[str, str] = {
     "get_or_create_ctx": "servegraph.functions.context",
     "get_run_db": "servegraph.storage.rundb",
     "get_dataitem": "servegraph.storage.dataitem",
+    # the model registry and lineage
+    "get_model": "servegraph.functions.registry",
+    "list_models": "servegraph.functions.registry",
+    "tag_model": "servegraph.functions.registry",
+    "lineage": "servegraph.monitoring.lineage",
     # projects
     "new_project": "servegraph.functions.project",
     "load_project": "servegraph.functions.project",

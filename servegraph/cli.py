@@ -23,6 +23,8 @@ COMMANDS: dict[str, str] = {
     "get": "servegraph.functions.commands.get",
     "logs": "servegraph.functions.commands.logs",
     "project": "servegraph.functions.commands.project",
+    "promote": "servegraph.functions.commands.models",
+    "lineage": "servegraph.monitoring.lineage_command",
     "serve": "servegraph.serving.commands",
     "batch": "servegraph.serving.batch_command",
     "deploy": "servegraph.functions.commands.deploy",

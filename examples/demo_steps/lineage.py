@@ -1,4 +1,4 @@
-"""Step 8: the lineage of one prediction, read back from the stores.
+"""Step 8: the lineage of one prediction, read back from the stores by ``sg.lineage``.
 
 prediction -> model version (run database artifact) -> training run (its
 parameters and inputs) -> feature vector (feature-store catalog) and the
@@ -12,7 +12,7 @@ from typing import Any
 from rich.tree import Tree
 
 import servegraph as sg
-import servegraph.featurestore as fstore
+from servegraph.monitoring.lineage import render
 
 from . import check
 from .training import MODEL_KEY
@@ -20,41 +20,19 @@ from .training import MODEL_KEY
 
 def lineage(project: str, answer: dict[str, Any]) -> Tree:
     """Follow ``answer`` (a model response) back to its data; raise if a link is missing."""
-    db = sg.get_run_db()
     version = answer.get("model_version")
     check(bool(version), f"the prediction names no model version: {answer}")
-    model = db.read_artifact(MODEL_KEY, tag=str(version), project=project)
-    spec = model["spec"]
+    model = sg.lineage(f"store://models/{project}/{MODEL_KEY}:{version}")
+    kinds: set[str] = set()
+
+    def walk(node: dict[str, Any]) -> None:
+        kinds.add(node["kind"])
+        for child in node["children"]:
+            walk(child)
+
+    walk(model)
+    missing = {"model", "run", "feature-vector", "feature-set", "dataset"} - kinds
+    check(not missing, f"the lineage of {model['id']} lacks {sorted(missing)}")
     root = Tree(f"prediction [bold]{answer['id']}[/]: fraud={answer['fraud']}")
-    model_node = root.add(
-        f"model [bold]{model['uri']}[/] (sha256 {model['metadata']['hash'][:12]}, "
-        f"auc {spec['metrics'].get('auc', float('nan')):.3f})"
-    )
-
-    run = db.read_run(spec["producer"]["uid"], project)
-    params = run["spec"]["parameters"]
-    trigger = (
-        f", started by drift of endpoint {params['endpoint_id']}" if "endpoint_id" in params else ""
-    )
-    run_node = model_node.add(
-        f"training run [bold]{run['metadata']['name']}[/] {run['metadata']['uid']} "
-        f"({run['status']['state']}{trigger})"
-    )
-
-    check("vector" in params, f"run {run['metadata']['uid']} records no feature vector")
-    vector = fstore.get_feature_vector(params["vector"])
-    vector_node = run_node.add(f"feature vector [bold]{vector.uri}[/]")
-    for part in vector.parts():
-        vector_node.add(f"feature set {part.fset.uri}: {', '.join(part.names)}")
-
-    inputs = run["spec"]["inputs"]
-    check("dataset" in inputs, f"run {run['metadata']['uid']} records no input data set")
-    data_node = run_node.add(f"data set [bold]{inputs['dataset']}[/] (labelled transactions)")
-    training_sets = [a for a in run["status"]["artifacts"] if a["kind"] == "dataset"]
-    check(bool(training_sets), f"run {run['metadata']['uid']} logged no training set")
-    for artifact in training_sets:
-        data_node.add(
-            f"training set {artifact['uri']}: {artifact['spec']['length']} rows x "
-            f"{len(artifact['spec']['header'])} columns"
-        )
+    root.add(render(model))
     return root

@@ -3,7 +3,7 @@
 The monitoring job's :class:`RetrainTrigger` starts the training code as a
 tracked run when a drift episode begins. The labels of the recent (shifted)
 transactions have arrived by then, so the run trains on them; it registers
-model version ``v2``, which the serving function then routes to.
+model version ``v2``, which the running server then loads (step 7 in demo.py).
 """
 
 from __future__ import annotations

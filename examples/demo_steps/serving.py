@@ -71,7 +71,7 @@ def build_function(
         fn.add_model(
             f"{MODEL}:{model.version}",
             class_name="SKLearnModelServer",
-            model_path=model.path,
+            model_path=model.uri,  # store://models/...: resolved through the run database
             router_step="router",
             **BATCH,
         )

@@ -22,8 +22,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from servegraph.config import get_config
-from servegraph.errors import FeatureSetNotFoundError, FeatureStoreError
-from servegraph.storage.schema import ensure_folder
+from servegraph.errors import DataItemError, FeatureSetNotFoundError, FeatureStoreError
+from servegraph.storage.engines import shared_engine
+from servegraph.storage.uri import is_store_uri, make_store_uri, parse_store_uri
 
 DEFAULT_PROJECT = "default"
 DEFAULT_TAG = "latest"
@@ -40,28 +41,28 @@ _objects = sa.Table(
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("updated", sa.DateTime, nullable=False),
 )
-_engines: dict[str, sa.Engine] = {}
+
+
+def _create_tables(engine: sa.Engine) -> None:
+    _metadata.create_all(engine)
 
 
 def make_uri(kind: str, project: str, name: str, tag: str = DEFAULT_TAG) -> str:
-    return f"store://{kind}/{project}/{name}:{tag}"
+    return make_store_uri(kind, project, name, tag)
 
 
 def parse_uri(name_or_uri: str, kind: str, project: str | None = None) -> tuple[str, str, str]:
     """(project, name, tag) of a name (``name`` or ``name:tag``) or a ``store://`` URI."""
-    text = name_or_uri
-    proj = project or DEFAULT_PROJECT
-    if text.startswith("store://"):
-        prefix = f"store://{kind}/"
-        if not text.startswith(prefix) or text.count("/") != 4:
-            raise FeatureStoreError(
-                f"Expected a URI like {prefix}<project>/<name>[:<tag>]. Got {name_or_uri!r}."
-            )
-        proj, text = text[len(prefix) :].split("/", 1)
-    name, _, tag = text.partition(":")
+    if is_store_uri(name_or_uri):
+        try:
+            ref = parse_store_uri(name_or_uri, (kind,))
+        except DataItemError as exc:
+            raise FeatureStoreError(str(exc)) from exc
+        return ref.project, ref.key, ref.tag
+    name, _, tag = name_or_uri.partition(":")
     if not name:
         raise FeatureStoreError(f"An empty name in {name_or_uri!r}.")
-    return proj, name, tag or DEFAULT_TAG
+    return project or DEFAULT_PROJECT, name, tag or DEFAULT_TAG
 
 
 class Catalog:
@@ -69,13 +70,7 @@ class Catalog:
 
     def __init__(self, url: str | None = None) -> None:
         self.url = url or get_config().dbpath
-        engine = _engines.get(self.url)
-        if engine is None:
-            ensure_folder(self.url)
-            engine = sa.create_engine(self.url)
-            _metadata.create_all(engine)
-            _engines[self.url] = engine
-        self._engine = engine
+        self._engine = shared_engine(self.url, _create_tables)
 
     def save(self, kind: str, project: str, name: str, tag: str, body: dict[str, Any]) -> str:
         """Insert or replace an object; return its URI."""

@@ -274,9 +274,20 @@ class Project:
         """Artifact versions of the project (newest first)."""
         return get_run_db().list_artifacts(project=self.name, **filters)
 
-    def list_models(self, **filters: Any) -> list[dict[str, Any]]:
-        """Model artifacts of the project."""
-        return get_run_db().list_artifacts(project=self.name, kind="model", **filters)
+    def list_models(self, key: str | None = None, **filters: Any) -> list[dict[str, Any]]:
+        """Model artifacts of the project (versions of ``key`` only, when given), newest first."""
+        return get_run_db().list_artifacts(project=self.name, key=key, kind="model", **filters)
+
+    def tag_model(self, uri: str, tag: str, by: str = "", reason: str = "") -> dict[str, Any]:
+        """Point ``tag`` (e.g. ``production``) at the model version ``uri`` names.
+
+        ``uri`` is ``store://models/...`` or a key of this project (``key[:tag][@uid]``).
+        """
+        from servegraph.functions.registry import tag_model
+
+        if not uri.startswith("store://"):
+            uri = f"store://models/{self.name}/{uri}"
+        return tag_model(uri, tag, by=by, reason=reason)
 
     def list_functions(self) -> list[dict[str, Any]]:
         """The saved (``latest``) functions of the project."""

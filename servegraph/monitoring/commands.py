@@ -76,6 +76,40 @@ def show(endpoint: str | None = None, console: Console | None = None) -> Table:
     return table
 
 
+def show_performance(endpoint: str | None = None, console: Console | None = None) -> Table:
+    """Print the performance of the labelled windows (the latest per endpoint)."""
+    from servegraph.monitoring.performance import list_performance
+
+    rows = list_performance(endpoint)
+    if endpoint is None:
+        rows = list({r["endpoint_id"]: r for r in rows}.values())
+    table = Table(title="model performance (labelled predictions)")
+    for column in ("endpoint", "window start", "version", "labelled", "metrics"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        metrics = ", ".join(f"{k}={v:.3f}" for k, v in r["metrics"].items())
+        table.add_row(
+            r["endpoint_id"], r["window_start"], r["model_version"], str(r["labelled"]), metrics
+        )
+    (console or Console()).print(table)
+    return table
+
+
+def show_rollouts(project: str | None = None, console: Console | None = None) -> Table:
+    """Print what the retraining policy did: registered, rejected, loaded, promoted."""
+    from servegraph.monitoring.rollout import list_rollouts
+
+    table = Table(title="retraining and rollout")
+    for column in ("time", "endpoint", "run", "action", "model", "detail"):
+        table.add_column(column, overflow="fold")
+    for r in list_rollouts(project):
+        table.add_row(
+            r["time"], r["endpoint_id"], r["run_id"][:12], r["action"], r["model_uri"], r["detail"]
+        )
+    (console or Console()).print(table)
+    return table
+
+
 def run(args: argparse.Namespace) -> int:
     from servegraph.monitoring.schedule import run_on_schedule, validate
     from servegraph.monitoring.settings import MonitorSettings
@@ -88,7 +122,10 @@ def run(args: argparse.Namespace) -> int:
             rows = ResultStore().windows(args.endpoint).to_dict("records")
             print_rows(rows, args.output, (), lambda r: ())
         else:
-            show(args.endpoint)
+            console = Console()
+            show(args.endpoint, console)
+            show_performance(args.endpoint, console)
+            show_rollouts(args.project, console)
         return 0
     if args.schedule:
         validate(args.schedule)
@@ -108,8 +145,10 @@ def run(args: argparse.Namespace) -> int:
         console.print(
             f"read {report.records} records in {report.batches} batches; "
             f"scored {len(report.windows)} windows; {len(report.alerts)} alerts; "
-            f"{len(report.retrain_runs)} retraining runs"
+            f"{len(report.retrain_runs)} retraining runs; {report.labels} labelled requests"
         )
+        for step in report.rollouts:
+            console.print(f"rollout: {step['action']} {step['model_uri']} {step['detail']}")
         for error in report.errors:
             console.print(f"[red]error:[/] {error}")
 

@@ -1,7 +1,7 @@
 """The monitoring tables' home: one SQLAlchemy ``MetaData`` on ``get_config().dbpath``.
 
 Each monitoring module declares its tables on :data:`metadata`; :func:`engine`
-returns a cached engine for the database URL with every declared table
+returns the shared engine of the database URL (``storage.engines``) with every declared table
 created (``create_all``), so the tables live beside the run database.
 
 >>> import tempfile
@@ -20,11 +20,11 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from servegraph.config import get_config
-from servegraph.errors import StorageError
+from servegraph.errors import ConfigError, StorageError
+from servegraph.storage.engines import dispose_engine, normalize_url, shared_engine
 
 metadata = sa.MetaData()
 
-_engines: dict[str, sa.Engine] = {}
 _created: dict[str, set[str]] = {}
 _lock = threading.Lock()
 
@@ -35,18 +35,12 @@ def engine(url: str | None = None) -> sa.Engine:
     URLs are read as the run database reads them (a plain path is SQLite,
     ``postgresql://`` uses psycopg 3).
     """
-    from servegraph.storage.schema import ensure_folder, normalize_url
-
     url = normalize_url(url or get_config().dbpath)
     with _lock:
-        eng = _engines.get(url)
-        if eng is None:
-            ensure_folder(url)
-            try:
-                eng = sa.create_engine(url)
-            except (SQLAlchemyError, ValueError) as exc:
-                raise StorageError(f"cannot open the monitoring database {url!r}: {exc}") from exc
-            _engines[url] = eng
+        try:
+            eng = shared_engine(url)
+        except (ConfigError, SQLAlchemyError, ValueError) as exc:
+            raise StorageError(f"cannot open the monitoring database {url!r}: {exc}") from exc
         missing = set(metadata.tables) - _created.setdefault(url, set())
         if missing:
             try:
@@ -70,11 +64,7 @@ def begin(url: str | None = None) -> Iterator[sa.Connection]:
 
 def dispose(url: str | None = None) -> None:
     """Close the pooled connections of ``url``'s engine and forget it."""
-    from servegraph.storage.schema import normalize_url
-
     url = normalize_url(url or get_config().dbpath)
     with _lock:
-        eng = _engines.pop(url, None)
         _created.pop(url, None)
-    if eng is not None:
-        eng.dispose()
+    dispose_engine(url)

@@ -66,11 +66,14 @@ def reference_from_model(
     model_uri: str, dbpath: str | None = None
 ) -> tuple[list[str], dict[str, dict[str, Any]]]:
     """Feature names and reference statistics of a model artifact in the run database."""
-    from servegraph.storage.dataitem import parse_store_uri
     from servegraph.storage.rundb import get_run_db
+    from servegraph.storage.uri import ARTIFACT_KINDS, parse_store_uri
 
-    _, project, key, tag = parse_store_uri(model_uri)
-    spec = get_run_db(dbpath).read_artifact(key, tag=tag, project=project).get("spec", {})
+    ref = parse_store_uri(model_uri, ARTIFACT_KINDS)
+    artifact = get_run_db(dbpath).read_artifact(
+        ref.key, tag=ref.tag, project=ref.project, hash_=ref.uid or None
+    )
+    spec = artifact.get("spec", {})
     stats = spec.get("feature_stats") or {}
     if not stats:
         raise MonitoringError(

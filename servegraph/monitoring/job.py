@@ -8,8 +8,11 @@ One run:
 2. scores every dirty window against the endpoint's stored reference
    statistics (fitted once per run, never recomputed from data), saves window
    and feature results (replacing earlier ones) and clears the mark;
-3. exports results to Parquet, draws the plots, evaluates alert rules and the
-   retraining trigger on the new window results.
+3. reads the labels stream (:mod:`.labels`): windows whose requests got labels
+   are scored again, with their performance (:mod:`.performance`);
+4. exports results to Parquet, draws the plots, evaluates alert rules and the
+   retraining trigger on the new window results (the retraining data carries
+   the labels in a ``label`` column).
 
 A record that cannot be monitored (not a JSON object, no endpoint, outputs
 that are not a list, features that are not numbers, an entry another producer
@@ -43,6 +46,14 @@ from servegraph.monitoring.alerts.engine import Alert, AlertEngine
 from servegraph.monitoring.datastore import WindowStore
 from servegraph.monitoring.drift import DriftStatus, DriftThresholds, FittedReference, worst
 from servegraph.monitoring.endpoints import EndpointRegistry, ModelEndpoint
+from servegraph.monitoring.labels import (
+    index_predictions,
+    ingest_labels,
+    labels_stream_url,
+    windows_of,
+    with_labels,
+)
+from servegraph.monitoring.performance import save_performance, window_performance
 from servegraph.monitoring.records import flatten, problem
 from servegraph.monitoring.results import ResultStore, WindowResult
 from servegraph.monitoring.retrain import RetrainTrigger
@@ -59,9 +70,11 @@ class JobReport:
     records: int = 0
     batches: int = 0
     skipped: int = 0
+    labels: int = 0
     windows: list[WindowResult] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     retrain_runs: list[str] = field(default_factory=list)
+    rollouts: list[dict[str, Any]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     outputs: list[Path] = field(default_factory=list)
 
@@ -96,7 +109,9 @@ class MonitoringJob:
     (Parquet data, results and plots; default ``$SERVEGRAPH_HOME/monitoring``),
     ``alerts`` (an :class:`AlertEngine`), ``retrain`` (a :class:`RetrainTrigger`),
     ``plots`` (draw PNG/HTML reports), ``stream`` (an open stream, for tests),
-    ``dead_letter`` (stream URL for records that cannot be monitored).
+    ``dead_letter`` (stream URL for records that cannot be monitored),
+    ``labels_path`` (the labels stream, default the tracking stream's + ``-labels``;
+    see :mod:`servegraph.monitoring.labels`).
     """
 
     def __init__(
@@ -116,6 +131,7 @@ class MonitoringJob:
         stream: Stream | None = None,
         results: ResultStore | None = None,
         dead_letter: str | None = None,
+        labels_path: str | None = None,
     ) -> None:
         if not isinstance(batch_size, int) or batch_size < 1:
             raise MonitoringError(
@@ -123,6 +139,8 @@ class MonitoringJob:
                 f"Got {batch_size!r} instead."
             )
         self.stream_path = stream_path or default_stream_url()
+        self.labels_path = labels_path or labels_stream_url(self.stream_path)
+        self.dbpath = dbpath
         self.project = project
         self.endpoint = endpoint
         self.window = _window(window)
@@ -163,6 +181,7 @@ class MonitoringJob:
         finally:
             if self._stream is None:
                 await stream.close()
+        await self._ingest_labels(report)
         for endpoint_id, start in self.results.dirty():
             if self._wanted(endpoint_id):
                 report.windows.append(self._score(endpoint_id, start))
@@ -235,8 +254,25 @@ class MonitoringJob:
             starts = df["timestamp"].dt.floor(self.window)
             for start, part in df.groupby(starts, sort=True):
                 self.data.append(endpoint_id, pd.Timestamp(start), part)
+                index_predictions(part, pd.Timestamp(start), self.dbpath)
                 dirty.append((endpoint_id, pd.Timestamp(start)))
         return dirty
+
+    async def _ingest_labels(self, report: JobReport) -> None:
+        """Store new labels and mark the windows of their requests for scoring again."""
+        try:
+            stream = get_stream(self.labels_path)
+            try:
+                request_ids = await ingest_labels(stream, self.dbpath, self.batch_size)
+            finally:
+                await stream.close()
+            windows = windows_of(request_ids, self.dbpath)
+        except ServegraphError as exc:  # labels are optional: drift still runs
+            logger.error("labels of %s could not be read: %s", self.labels_path, exc)
+            report.errors.append(f"labels could not be read: {exc}")
+            return
+        report.labels += len(request_ids)
+        self.results.mark_dirty((e, pd.Timestamp(start)) for e, start in windows)
 
     async def _dead_letter(self, dead: list[tuple[Record, str]]) -> None:
         """Push skipped records with their reason; a failure leaves the batch unacked."""
@@ -284,6 +320,12 @@ class MonitoringJob:
             drift_value=max((f.value for f in features), default=None),
             features=features,
         )
+        performance, labelled = window_performance(with_labels(df, self.dbpath))
+        if labelled:
+            versions = [str(v) for v in df["model_version"].dropna().unique()]
+            version = versions[-1] if versions else ""
+            save_performance(endpoint_id, start, performance, labelled, version, self.dbpath)
+            result.performance = performance
         self.results.save(result)
         return result
 
@@ -321,7 +363,7 @@ class MonitoringJob:
             if self.alerts is not None:
                 report.alerts.extend(await self.alerts.evaluate(project, result))
             if self.retrain is not None and ep is not None:
-                data = self.data.load(ep.id, result.window_start)
+                data = with_labels(self.data.load(ep.id, result.window_start), self.dbpath)
                 try:
                     run = self.retrain.observe(ep, result, data)
                 except ServegraphError as exc:  # reported; the results are already saved
@@ -330,3 +372,5 @@ class MonitoringJob:
                     continue
                 if run is not None:
                     report.retrain_runs.append(run)
+                    if self.retrain.policy is not None:
+                        report.rollouts.extend(await self.retrain.policy.apply(ep, run))

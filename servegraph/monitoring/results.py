@@ -78,6 +78,7 @@ class WindowResult:
     status: DriftStatus
     drift_value: float | None
     features: list[FeatureDrift] = field(default_factory=list)
+    performance: dict[str, float] = field(default_factory=dict)  # stored by .performance
 
     @property
     def error_rate(self) -> float:

@@ -30,6 +30,7 @@ from servegraph.monitoring.drift import DriftStatus
 from servegraph.monitoring.endpoints import ModelEndpoint
 from servegraph.monitoring.records import META_COLUMNS
 from servegraph.monitoring.results import WindowResult
+from servegraph.monitoring.rollout import RolloutPolicy
 
 FACTORY = "servegraph.functions.factory"
 
@@ -111,7 +112,12 @@ class FunctionRetrainer:
 
 
 class RetrainTrigger:
-    """Start one retraining run per drift episode of an endpoint."""
+    """Start one retraining run per drift episode of an endpoint.
+
+    With a ``policy`` (:class:`~servegraph.monitoring.rollout.RolloutPolicy`), the
+    job hands it the finished run: the new model is checked, registered and
+    rolled out to the serving endpoints.
+    """
 
     RULE = "__retrain__"
 
@@ -122,8 +128,10 @@ class RetrainTrigger:
         level: str = DriftStatus.DRIFT_DETECTED.value,
         output_path: str | Path | None = None,
         dbpath: str | None = None,
+        policy: RolloutPolicy | None = None,
     ) -> None:
         self.retrainer = retrainer
+        self.policy = policy
         self.level = DriftStatus(level)
         self.output_path = Path(output_path or get_config().home / "monitoring" / "retrain")
         self.state = EpisodeState(dbpath)

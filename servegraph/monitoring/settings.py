@@ -15,7 +15,14 @@ project), or a file given with ``--config``::
       - {name: drift, kind: drift, notify: [hook, ops]}
       - {name: errors, kind: error_rate, threshold: 0.05}
       - {name: slow, kind: latency_p99, threshold: 250, cooldown: 1h}
-    retrain: {filename: train.py, handler: train, params: {epochs: 3}}
+    retrain:
+      filename: train.py
+      handler: train
+      params: {epochs: 3}
+      promote: canary          # manual | canary | auto (see monitoring.rollout)
+      canary_weight: 10        # percent of the traffic the canary gets
+      min_requests: 200        # canary requests before the server decides
+      min_metric: {auc: 0.8}   # holdout metrics the new model must reach
 
 >>> MonitorSettings.from_dict({"window": "10min"}).window
 '10min'
@@ -35,8 +42,10 @@ from servegraph.monitoring.alerts import AlertEngine, AlertRule, notifier_from_s
 from servegraph.monitoring.drift import DriftThresholds
 from servegraph.monitoring.job import MonitoringJob
 from servegraph.monitoring.retrain import FunctionRetrainer, RetrainTrigger
+from servegraph.monitoring.rollout import RolloutPolicy
 from servegraph.names import check_name
 
+_POLICY_KEYS = ("promote", "canary_weight", "min_requests", "min_metric", "tag")
 _KEYS = {"window", "batch_size", "stream_path", "thresholds", "notifiers", "alerts", "retrain"}
 
 
@@ -103,8 +112,11 @@ class MonitorSettings:
             alerts = AlertEngine(self.alerts, notifiers)
         retrain = None
         if self.retrain:
+            spec = dict(self.retrain)
+            policy_spec = {k: spec.pop(k) for k in _POLICY_KEYS if k in spec}
             try:
-                retrain = RetrainTrigger(FunctionRetrainer(**self.retrain))
+                policy = RolloutPolicy(**policy_spec) if policy_spec else None
+                retrain = RetrainTrigger(FunctionRetrainer(**spec), policy=policy)
             except TypeError as exc:
                 raise MonitoringError(f"invalid retrain settings {self.retrain!r}: {exc}") from exc
         settings: dict[str, Any] = {

@@ -163,6 +163,12 @@ class StreamTracker:
         """
         from servegraph.monitoring.endpoints import EndpointRegistry, ModelEndpoint
 
+        endpoint = dict(endpoint)
+        url = endpoint.pop("url", "")
+        if url:  # where the retraining policy sends new versions
+            from servegraph.monitoring.rollout import register_url
+
+            register_url(endpoint, url)
         EndpointRegistry().register(ModelEndpoint(**endpoint))
 
     # -- the request path ---------------------------------------------------------

@@ -223,6 +223,9 @@ def _worker_args(args: argparse.Namespace) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not args.source and args.port:  # endpoints register the URL new versions load at
+        host = "127.0.0.1" if args.host in ("0.0.0.0", "", "::") else args.host
+        os.environ.setdefault("SERVEGRAPH_SERVER_URL", f"http://{host}:{args.port}")
     if args.workers != 1:
         if args.workers < 1:
             raise ConfigError(f"--workers must be a positive int. Got {args.workers}.")

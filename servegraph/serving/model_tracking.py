@@ -9,6 +9,7 @@ The record follows the serving/monitoring contract::
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +36,11 @@ def now_iso() -> str:
         _prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
         _second = second
     return f"{_prefix}.{int((now - second) * 1e6):06d}+00:00"
+
+
+# the URL this server answers on, sent with endpoint registrations (``servegraph serve``
+# sets it): the retraining policy loads new model versions there
+SERVER_URL_ENV = "SERVEGRAPH_SERVER_URL"
 
 
 def endpoint_id(context: Any, name: str, version: str) -> str:
@@ -149,6 +155,9 @@ def register_endpoint(model: Any, tracker: Any) -> None:
         "model_version": model.version or "",
         "model_uri": model.model_path or "",
     }
+    url = os.environ.get(SERVER_URL_ENV, "")
+    if url:
+        endpoint["url"] = url
     try:
         register(endpoint)
     except Exception as exc:  # monitoring must never stop a model from serving

@@ -17,7 +17,7 @@ import enum
 import importlib
 import inspect
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from servegraph.errors import BadRequestError, GraphError, NotReadyError, StepError
 from servegraph.graph.validate import validate_step
@@ -29,6 +29,9 @@ from servegraph.serving.event import Event, Response
 from servegraph.serving.plan import Plan, compile_graph
 from servegraph.serving.sync_bridge import run_coroutine
 from servegraph.tracing import get_tracer, request_span
+
+if TYPE_CHECKING:
+    from servegraph.serving.repository import ModelRepository
 
 
 class ServerState(enum.Enum):
@@ -262,6 +265,35 @@ class GraphServer:
         if self.verbose:
             self.context.logger.info("event %s %s %s", event.id, event.method, event.path)
         return None
+
+    # -- live model versions (the V2 model-repository extension) ---------------
+    @property
+    def repository(self) -> ModelRepository:
+        """The model versions of this server: load, unload, index (created on first use)."""
+        repo: ModelRepository | None = self.__dict__.get("_repository")
+        if repo is None:
+            if self.plan is None:
+                raise NotReadyError("the server is not initialised; call init_states() first")
+            from servegraph.serving.repository import ModelRepository
+
+            repo = self._repository = ModelRepository(self)
+        return repo
+
+    def load_model(
+        self, name: str, model_path: str | None = None, version: str | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Load a version of model ``name`` and swap it in without a restart (blocking).
+
+        ``kwargs``: ``class_name``, ``default``, ``keep_previous``, ``canary``
+        (see :meth:`ModelRepository.load`).
+
+        >>> server.load_model("fraud", "store://models/shop/fraud:v2", "v2")  # doctest: +SKIP
+        """
+        return self.repository.load(name, model_path, version, **kwargs)
+
+    def unload_model(self, name: str, version: str | None = None) -> dict[str, Any]:
+        """Stop serving model ``name`` (one version or all), after its in-flight requests."""
+        return self.repository.unload(name, version)
 
     def loading_models(self) -> list[str]:
         """Names of the models still loading in the background (``load_mode="async"``)."""

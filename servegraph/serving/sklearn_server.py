@@ -2,8 +2,9 @@
 
     fn.add_model("iris", class_name="SKLearnModelServer", model_path="s3://b/iris/model.pkl")
 
-The model file (joblib or pickle) is read from ``model_path``, a local path or
-any fsspec URL (``s3://``, ``gs://``, ``memory://``, ...); a directory is
+The model file (joblib or pickle) is read from ``model_path``: a
+``store://models/{project}/{key}[:tag][@uid]`` URI, a local path or any
+fsspec URL (``s3://``, ``gs://``, ``memory://``, ...); a directory is
 searched for ``model.joblib``, ``model.pkl`` or the single ``*.pkl`` /
 ``*.joblib`` file in it. XGBoost and LightGBM's scikit-learn estimators work
 through the same class.
@@ -18,7 +19,8 @@ import fsspec
 import joblib
 import numpy as np
 
-from servegraph.errors import BadRequestError, GraphError
+from servegraph.errors import BadRequestError, GraphError, ServegraphError
+from servegraph.serving.store_models import resolve_model_path
 from servegraph.serving.v2_serving import V2ModelServer
 
 MODEL_SUFFIXES = (".joblib", ".pkl", ".pickle")
@@ -46,7 +48,7 @@ def load_estimator(model_path: str) -> Any:
     >>> model = load_estimator("s3://bucket/models/churn/model.pkl")  # doctest: +SKIP
     """
     try:
-        fs, path = fsspec.core.url_to_fs(model_path)
+        fs, path = fsspec.core.url_to_fs(resolve_model_path(model_path))
         path = _find_model_file(fs, path)
         with fs.open(path, "rb") as handle:
             try:
@@ -56,6 +58,8 @@ def load_estimator(model_path: str) -> Any:
                 return pickle.load(handle)
     except GraphError:
         raise
+    except ServegraphError as exc:  # e.g. an unknown store:// model (404 from the store)
+        raise GraphError(f"Cannot load the model of 'model_path' {model_path!r}: {exc}") from exc
     except Exception as exc:
         raise GraphError(
             f"Cannot load the model of 'model_path' {model_path!r}: {type(exc).__name__}: {exc}"

@@ -30,6 +30,7 @@ from servegraph.serving.batching import batcher_from_class_args
 from servegraph.serving.event import Event, Response, from_stream
 from servegraph.serving.model_tracking import TrackedCall, endpoint_id, register_endpoint
 from servegraph.serving.paths import get_path, set_path, split_path
+from servegraph.serving.store_models import local_model_path
 
 if TYPE_CHECKING:
     from servegraph.serving.isolation import ModelGuard
@@ -153,11 +154,13 @@ class V2ModelServer:
         """Return ``(model_file, extra_files)`` from ``model_path`` (a file or a directory).
 
         In a directory, the first file ending with ``suffix`` is the model file and
-        the others are returned by name as extra files.
+        the others are returned by name as extra files. A ``store://models/...``
+        URI is resolved through the run database and a remote file is fetched
+        to a local copy.
         """
         if not self.model_path:
             raise NotReadyError(f"model {self.name!r} has no model_path")
-        path = Path(self.model_path)
+        path = Path(local_model_path(self.model_path))
         if path.is_dir():
             files = sorted(p for p in path.iterdir() if p.is_file())
             matches = [p for p in files if p.name.endswith(suffix)]

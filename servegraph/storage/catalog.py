@@ -156,6 +156,35 @@ class CatalogStore(StoreBase):
         return out
 
     @retry_on_conflict
+    def update_artifact_version(
+        self,
+        key: str,
+        project: str,
+        hash_: str,
+        tag: str = "",
+        event: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Point ``tag`` (unless empty) at the version ``hash_`` of an artifact; append
+        ``event`` to its ``status.events`` (the version's history). Returns its record."""
+        with self.session() as s:
+            row = _find_version(s, ArtifactRow, project, key, hash_)
+            if row is None:
+                raise NotFoundInStoreError(
+                    f"artifact {key!r} has no version {hash_!r} in project {project!r}"
+                )
+            if tag:
+                _set_tag(s, "artifact", project, key, tag, hash_)
+            if event is not None:
+                body = dict(row.body)
+                status = dict(body.get("status") or {})
+                status["events"] = [*(status.get("events") or []), event]
+                body["status"] = status
+                row.body = body
+            body = dict(row.body)
+            body.setdefault("metadata", {})["tags"] = _tags_of(s, "artifact", project, key, hash_)
+            return body
+
+    @retry_on_conflict
     def store_function(
         self,
         function: dict[str, Any],

@@ -22,44 +22,40 @@ from fsspec.core import url_to_fs
 
 from servegraph.config import get_config
 from servegraph.errors import DataItemError
+from servegraph.storage.uri import (
+    ARTIFACT_KINDS,
+    STORE_PREFIX,
+    is_store_uri,
+    parse_store_uri,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
-
-STORE_PREFIX = "store://"
-_STORE_KINDS = ("artifacts", "models", "datasets")
-
-
-def parse_store_uri(uri: str) -> tuple[str, str, str, str]:
-    """Split ``store://{kind}/{project}/{key}[:tag]`` into (kind, project, key, tag).
-
-    >>> parse_store_uri("store://models/churn/clf:v2")
-    ('models', 'churn', 'clf', 'v2')
-    >>> parse_store_uri("store://artifacts/p/data")
-    ('artifacts', 'p', 'data', 'latest')
-    """
-    rest = uri[len(STORE_PREFIX) :] if uri.startswith(STORE_PREFIX) else ""
-    parts = rest.split("/", 2)
-    if len(parts) != 3 or parts[0] not in _STORE_KINDS or not parts[2]:
-        raise DataItemError(
-            "A store URI must look like store://artifacts/{project}/{key}[:tag]. "
-            f"Got {uri!r} instead."
-        )
-    kind, project, key = parts
-    key, _, tag = key.partition(":")
-    return kind, project, key, tag or "latest"
 
 
 def resolve_store_uri(uri: str, db: Any = None) -> tuple[str, dict[str, Any]]:
     """Return the target path of a store URI and the artifact record behind it."""
     from servegraph.storage.rundb import get_run_db
 
-    _, project, key, tag = parse_store_uri(uri)
-    artifact = (db or get_run_db()).read_artifact(key, tag=tag, project=project)
+    ref = parse_store_uri(uri, ARTIFACT_KINDS)
+    artifact = (db or get_run_db()).read_artifact(
+        ref.key, tag=ref.tag, project=ref.project, hash_=ref.uid or None
+    )
     target = artifact.get("spec", {}).get("target_path")
     if not target:
         raise DataItemError(f"artifact {uri!r} has no stored data (no target_path)")
     return str(target), artifact
+
+
+def resolve_model_path(model_path: str, db: Any = None) -> str:
+    """The file or URL behind a model path: a ``store://`` URI resolves to its target.
+
+    Any other path is returned as given. Model servers call this before loading,
+    so ``model_path="store://models/{project}/{key}[:tag][@uid]"`` works everywhere.
+    """
+    if not is_store_uri(model_path):
+        return model_path
+    return resolve_store_uri(model_path, db)[0]
 
 
 class DataItem:
@@ -187,4 +183,11 @@ def get_dataitem(
     return DataItem(url, key, storage_options)
 
 
-__all__ = ["DataItem", "get_dataitem", "parse_store_uri", "resolve_store_uri"]
+__all__ = [
+    "STORE_PREFIX",
+    "DataItem",
+    "get_dataitem",
+    "parse_store_uri",
+    "resolve_model_path",
+    "resolve_store_uri",
+]

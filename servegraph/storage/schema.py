@@ -10,36 +10,19 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from servegraph.errors import ConfigError, StorageError
+from servegraph.storage.engines import dispose_engine, normalize_url, shared_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-
-_lock = threading.Lock()
-_engines: dict[str, Engine] = {}
-
-
-def normalize_url(url: str) -> str:
-    """Turn a plain file path into a ``sqlite:///`` URL and ``postgresql://`` into psycopg 3.
-
-    >>> normalize_url("postgres://u@h/db")
-    'postgresql+psycopg://u@h/db'
-    """
-    if "://" not in url:
-        return f"sqlite:///{Path(url).expanduser().resolve()}"
-    scheme, _, rest = url.partition("://")
-    if scheme in ("postgres", "postgresql"):
-        return f"postgresql+psycopg://{rest}"
-    return url
 
 
 def sqlite_folder(url: str) -> Path | None:
@@ -81,22 +64,7 @@ def existing_folder(url: str) -> str:
 
 def open_engine(url: str) -> Engine:
     """Return the (cached) engine for ``url`` with its schema migrated to head."""
-    url = normalize_url(url)
-    with _lock:
-        engine = _engines.get(url)
-        if engine is None:
-            engine = _create(url)
-            migrate(engine)
-            _engines[url] = engine
-        return engine
-
-
-def dispose_engine(url: str) -> None:
-    """Close the pooled connections of ``url`` and forget its engine."""
-    with _lock:
-        engine = _engines.pop(normalize_url(url), None)
-    if engine is not None:
-        engine.dispose()
+    return shared_engine(url, migrate)
 
 
 def migrate(engine: Engine, revision: str = "head", downgrade: bool = False) -> None:
@@ -109,22 +77,6 @@ def migrate(engine: Engine, revision: str = "head", downgrade: bool = False) -> 
             (command.downgrade if downgrade else command.upgrade)(cfg, revision)
     except SQLAlchemyError as exc:
         raise StorageError(f"cannot migrate the run database {_safe(engine)}: {exc}") from exc
-
-
-def _create(url: str) -> Engine:
-    try:
-        parsed = make_url(url)
-    except ArgumentError as exc:
-        raise ConfigError(f"The run database URL is invalid. Got {url!r} instead.") from exc
-    if parsed.get_backend_name() == "sqlite":
-        ensure_folder(url)
-        engine = create_engine(parsed, connect_args={"timeout": 60}, json_serializer=json_dumps)
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    try:
-        return create_engine(parsed, pool_pre_ping=True, json_serializer=json_dumps)
-    except (ArgumentError, ImportError) as exc:
-        raise ConfigError(f"unsupported run database URL {url!r}: {exc}") from exc
 
 
 _NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
@@ -153,13 +105,8 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """WAL lets job processes write while others read; NORMAL sync is safe with WAL."""
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
-
-
 def _safe(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=True)
+
+
+__all__ = ["dispose_engine", "json_dumps", "migrate", "normalize_url", "open_engine"]

@@ -51,7 +51,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         epilog=EXAMPLES,
     )
     p.add_argument("kind", choices=list(KINDS), help="what to list")
-    p.add_argument("uid", nargs="?", default="", help="one run uid or uid prefix (with 'runs')")
+    p.add_argument(
+        "uid",
+        nargs="?",
+        default="",
+        help="a run uid or uid prefix ('runs'), a model key ('models')",
+    )
     p.add_argument("--project", default=None, help="only this project")
     p.add_argument("--name", default=None, help="run name / artifact key / function name")
     p.add_argument("--state", default=None, help="only runs in this state (completed, error...)")

@@ -57,8 +57,9 @@ def artifacts(args: argparse.Namespace, url: str | None) -> Listing:
 
 
 def models(args: argparse.Namespace, url: str | None) -> Listing:
-    """Model artifacts: ``artifacts --kind model`` with the model's framework and metrics."""
-    rows = get_run_db(url).list_artifacts(project=args.project, key=args.name, kind="model")
+    """Model versions (``get models [KEY]``): tags, framework, metrics and producing run."""
+    key = args.name or getattr(args, "uid", "") or None
+    rows = get_run_db(url).list_artifacts(project=args.project, key=key, kind="model")
 
     def row(a: dict[str, Any]) -> list[Any]:
         meta, spec = a["metadata"], a["spec"]

@@ -3,7 +3,9 @@
 A rule watches one kind of condition over an endpoint's window results:
 ``drift`` (status at or above ``level``, default drift detected),
 ``error_rate`` (fraction of failed requests above ``threshold``) or
-``latency_p99`` (99th percentile latency in ms above ``threshold``).
+``latency_p99`` (99th percentile latency in ms above ``threshold``) or
+``performance`` (the window's ``metric``, e.g. ``accuracy`` or ``auc``, below
+``threshold``; ``mae`` / ``rmse`` above it), once labels came in.
 
 >>> rule = AlertRule(name="slow", kind="latency_p99", threshold=250.0)
 >>> rule.kind, rule.notify
@@ -19,9 +21,10 @@ import pandas as pd
 
 from servegraph.errors import MonitoringError
 from servegraph.monitoring.drift import DriftStatus
+from servegraph.monitoring.performance import degraded
 from servegraph.monitoring.results import WindowResult
 
-KINDS = ("drift", "error_rate", "latency_p99")
+KINDS = ("drift", "error_rate", "latency_p99", "performance")
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class AlertRule:
     endpoint: str | None = None
     notify: tuple[str, ...] = ()
     cooldown: str | None = None
+    metric: str | None = None
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -49,6 +53,11 @@ class AlertRule:
             raise MonitoringError(
                 f"The 'threshold' parameter of the {self.kind} AlertRule {self.name!r} must be "
                 f"a non-negative number. Got {self.threshold!r} instead."
+            )
+        if self.kind == "performance" and not self.metric:
+            raise MonitoringError(
+                f"The performance AlertRule {self.name!r} needs a 'metric' (accuracy, precision, "
+                "recall, auc, mae or rmse)."
             )
         if self.level not in {s.value for s in DriftStatus}:
             raise MonitoringError(
@@ -91,6 +100,8 @@ class AlertRule:
             return result.drift_value
         if self.kind == "error_rate":
             return result.error_rate if result.requests else None
+        if self.kind == "performance":
+            return result.performance.get(str(self.metric))
         return result.latency_p99
 
     def triggered(self, result: WindowResult) -> bool:
@@ -98,4 +109,8 @@ class AlertRule:
         if self.kind == "drift":
             return result.status.severity >= DriftStatus(self.level).severity
         value = self.value(result)
-        return value is not None and self.threshold is not None and value > self.threshold
+        if value is None or self.threshold is None:
+            return False
+        if self.kind == "performance":
+            return degraded(str(self.metric), value, self.threshold)
+        return value > self.threshold

@@ -118,6 +118,9 @@ def create_app(
     app[LIFECYCLE_KEY] = Lifecycle()
     app[METRICS_KEY] = metrics = metrics_from_env()
     instrument_steps(getattr(server, "plan", None), metrics)
+    if getattr(server, "plan", None) is not None and hasattr(server, "repository"):
+        repository = server.repository  # wraps the routes: every version is counted
+        metrics.versions = lambda: repository.stats
     app[MODELS_KEY] = model_names(server)
     app[MAX_BODY_KEY] = max_body_size
     app[BODY_TIMEOUT_KEY] = float(body_timeout)

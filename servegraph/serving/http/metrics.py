@@ -3,7 +3,8 @@
 Per model (the ``model`` label is the name in ``/v2/models/{name}``, ``""``
 for other paths): requests and errors by status, and latency. Per step (the
 graph's top-level steps, timed by :func:`instrument_steps`): latency and
-failures.
+failures. Per model version (``model`` and ``version`` labels, from the model
+repository's counters): requests by status and latency of the last requests.
 
 The hot path only bumps plain counters (no locks: the server runs on one
 event loop); a prometheus-client custom collector turns them into metric
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from time import perf_counter
 from typing import Any
 
@@ -22,6 +23,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
+
+from servegraph.serving.version_stats import VersionStats
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 
@@ -60,6 +63,8 @@ class Metrics(Collector):
         self.latency: defaultdict[str, Histogram] = defaultdict(Histogram)
         self.step_errors: defaultdict[str, int] = defaultdict(int)
         self.step_latency: defaultdict[str, Histogram] = defaultdict(Histogram)
+        # per model version (the model repository's counters, read when scraped)
+        self.versions: Callable[[], Mapping[tuple[str, str], VersionStats]] | None = None
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(self)
 
@@ -103,6 +108,30 @@ class Metrics(Collector):
             for key, hist in hists.items():
                 family.add_metric([key], hist.buckets(), sum_value=hist.total)
             yield family
+
+        yield from self._collect_versions()
+
+    def _collect_versions(self) -> Iterator[Metric]:
+        stats = dict(self.versions()) if self.versions is not None else {}
+        requests = CounterMetricFamily(
+            "servegraph_model_version_requests",
+            "Requests served by a model version, by model, version and status code.",
+            labels=["model", "version", "status"],
+        )
+        latency = HistogramMetricFamily(
+            "servegraph_model_version_latency_seconds",
+            "Time a model version took to serve a request, by model and version.",
+            labels=["model", "version"],
+        )
+        for (model, version), counters in sorted(stats.items()):
+            for status, count in sorted(counters.statuses.items()):
+                requests.add_metric([model, version, str(status)], float(count))
+            hist = Histogram()
+            for seconds in counters.latencies:
+                hist.observe(seconds)
+            latency.add_metric([model, version], hist.buckets(), sum_value=hist.total)
+        yield requests
+        yield latency
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

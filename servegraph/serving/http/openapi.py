@@ -120,6 +120,27 @@ _SCHEMAS: dict[str, Any] = {
 }
 
 
+def _repository_paths() -> dict[str, Any]:
+    """The model-repository extension (servegraph.serving.http.repository)."""
+    body = {"content": {"application/json": {"schema": {"type": "object"}}}}
+    ok = {"200": {"description": "OK"}}
+
+    def post(summary: str, codes: tuple[int, ...], params: list[Any]) -> dict[str, Any]:
+        op = {"summary": summary, "requestBody": body, "responses": {**ok, **_errors(*codes)}}
+        return {"post": {**op, "parameters": params} if params else op}
+
+    prefix = "/v2/repository"
+    return {
+        f"{prefix}/index": post("Loaded model versions", (), []),
+        prefix + "/models/{name}/load": post(
+            "Load a model version live", (400, 404, 500), [_MODEL]
+        ),
+        prefix + "/models/{name}/unload": post("Unload a model (version)", (400, 404), [_MODEL]),
+        prefix + "/models/{name}/weights": post("Traffic weights", (400, 404, 500), [_MODEL]),
+        f"{prefix}/history": {"get": {"summary": "Loads, promotions, rollbacks", "responses": ok}},
+    }
+
+
 def openapi_document(version: str) -> dict[str, Any]:
     """Return the OpenAPI document (a fresh dict)."""
     get_json = {"get": {"responses": {"200": {"description": "OK"}}}}
@@ -135,6 +156,7 @@ def openapi_document(version: str) -> dict[str, Any]:
         "/openapi.json": {"get": {"summary": "This document", **get_json["get"]}},
         **_model_paths("/v2/models/{name}", [_MODEL]),
         **_model_paths("/v2/models/{name}/versions/{version}", [_MODEL, _VERSION]),
+        **_repository_paths(),
     }  # fmt: skip
     return {
         "openapi": "3.0.3",

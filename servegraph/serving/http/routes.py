@@ -26,6 +26,7 @@ from servegraph.errors import (
 from servegraph.serving.event import Event, Response
 from servegraph.serving.http.middleware import METRICS_KEY
 from servegraph.serving.http.openapi import openapi_document
+from servegraph.serving.http.repository import add_repository_routes
 from servegraph.serving.http.state import (
     BODY_TIMEOUT_KEY,
     LIFECYCLE_KEY,
@@ -37,7 +38,7 @@ from servegraph.serving.v2_protocol import BINARY_HEADER, parse_path
 
 SERVER_NAME = "servegraph"
 YIELDING_PARSE_BYTES = 1 << 20  # JSON bodies this big are parsed giving the loop back
-EXTENSIONS = ["binary_tensor_data"]
+EXTENSIONS = ["binary_tensor_data", "model_repository"]
 # OIP operations and the methods they accept (others get 405)
 OPERATION_METHODS = {
     "": {"GET", "HEAD", "POST"},  # metadata (GET) or MLRun's infer on the model path (POST)
@@ -202,6 +203,7 @@ async def _run(request: web.Request, parsed: Any, content_type: str | None) -> w
 
 
 def add_routes(app: web.Application) -> None:
+    add_repository_routes(app)
     app.router.add_get("/v2/health/live", live)
     app.router.add_get("/v2/health/ready", ready)
     app.router.add_get("/v2", server_metadata)

@@ -168,3 +168,21 @@ def test_tracing_off_leaves_the_plan_untouched() -> None:
     assert server._tracer is None
     assert all(node.run.__name__ != "traced_run" for node in server.plan.nodes)  # type: ignore[union-attr]
     assert server.run(Event(body={"n": 1})).body == {"n": 3}
+
+
+def test_the_trace_id_reaches_the_monitoring_rows_and_not_the_features() -> None:
+    from servegraph.monitoring.records import feature_columns, flatten
+
+    traced = {
+        "endpoint_id": "ep",
+        "request_id": "r1",
+        "timestamp": "2026-01-01T10:00:00Z",
+        "inputs": [[1.0, 2.0]],
+        "outputs": [0],
+        "latency_ms": 1.0,
+        "trace_id": TRACE_ID,
+    }
+    plain = {**traced, "request_id": "r2", "trace_id": None}
+    frame = flatten([("1", traced), ("2", plain)], {"ep": ["a", "b"]})["ep"]
+    assert frame["trace_id"].tolist() == [TRACE_ID, None]
+    assert feature_columns(frame) == ["a", "b"]  # fmt: skip

@@ -43,6 +43,7 @@ META_COLUMNS = [
     "latency_ms",
     "error",
     "output",
+    "trace_id",
 ]
 
 
@@ -147,6 +148,7 @@ def flatten(
                 "latency_ms": record.get("latency_ms"),
                 "error": _text(record.get("error")),
                 "output": _scalar(outputs[index]) if 0 <= index < len(outputs) else None,
+                "trace_id": _text(record.get("trace_id")),  # set when tracing was on
             }
             if row is not None:
                 flat.update(_row_features(row, names))

@@ -153,7 +153,7 @@ class RetrainTrigger:
         if "_row" in data.columns:
             data = data[data["_row"] >= 0]
         features = [c for c in data.columns if c not in META_COLUMNS]
-        columns = [*features, "output", "timestamp"]
+        columns = [*features, "output", "timestamp", "trace_id"]  # trace_id: when traced
         path = (
             self.output_path
             / quote(endpoint.id, safe="")

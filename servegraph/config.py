@@ -29,6 +29,10 @@ from pathlib import Path
 
 HOME_DIR = ".servegraph"
 
+# modules that register their built-in step classes with the graph
+# (servegraph.graph.kinds imports them on its first lookup of a built-in name)
+KIND_PROVIDERS = ("servegraph.serving.kinds", "servegraph.featurestore.kinds")
+
 # field -> (environment variable, default as text)
 SETTINGS: dict[str, tuple[str, str]] = {
     "home": ("SERVEGRAPH_HOME", "nearest ./.servegraph upward"),

@@ -22,36 +22,11 @@ from types import ModuleType
 from typing import Any
 
 from servegraph.errors import GraphError
+from servegraph.graph import kinds
 
-# built-in class names -> "module:Class", imported on first use
-BUILTIN_CLASSES: dict[str, str] = {
-    "BaseModelRouter": "servegraph.serving.routers:BaseModelRouter",
-    "ModelRouter": "servegraph.serving.routers:ModelRouter",
-    "SplitRouter": "servegraph.serving.routers:SplitRouter",
-    "VotingEnsemble": "servegraph.serving.routers:VotingEnsemble",
-    "V2ModelServer": "servegraph.serving.v2_serving:V2ModelServer",
-    "Merge": "servegraph.serving.merge:Merge",
-    "SKLearnModelServer": "servegraph.serving.sklearn_server:SKLearnModelServer",
-    "EnrichStep": "servegraph.featurestore.enrich:EnrichStep",
-}
-
-# MLRun spellings of the built-ins (code moved over keeps its class strings)
-MLRUN_ALIASES: dict[str, str] = {
-    "mlrun.serving.routers.BaseModelRouter": "BaseModelRouter",
-    "mlrun.serving.ModelRouter": "ModelRouter",
-    "mlrun.serving.routers.ModelRouter": "ModelRouter",
-    "mlrun.serving.VotingEnsemble": "VotingEnsemble",
-    "mlrun.serving.routers.VotingEnsemble": "VotingEnsemble",
-    "mlrun.serving.V2ModelServer": "V2ModelServer",
-    "mlrun.serving.v2_serving.V2ModelServer": "V2ModelServer",
-    "mlrun.serving.Merge": "Merge",
-    "mlrun.serving.remote.Merge": "Merge",
-    "mlrun.frameworks.sklearn.SKLearnModelServer": "SKLearnModelServer",
-    "mlrun.frameworks.sklearn.model_server.SKLearnModelServer": "SKLearnModelServer",
-}
-
-# classes defined in this module are routers (a step built from them is a RouterStep)
-ROUTERS_MODULE = "servegraph.serving.routers"
+# the built-in names are registered by the layers that define them (graph/kinds.py)
+BUILTIN_CLASSES = kinds.CLASSES
+MLRUN_ALIASES = kinds.ALIASES
 
 Namespace = Mapping[str, Any] | ModuleType | Iterable[Mapping[str, Any] | ModuleType]
 
@@ -127,27 +102,18 @@ def import_object(path: str, what: str = "object") -> Any:
 
 def builtin_name(class_name: str) -> str | None:
     """The built-in name a string stands for (``"mlrun.serving.ModelRouter"`` too), if any."""
-    name = MLRUN_ALIASES.get(class_name, class_name)
-    return name if name in BUILTIN_CLASSES else None
+    return kinds.builtin_name(class_name)
 
 
 def is_router_class(class_name: object) -> bool:
-    """Whether steps of this class are routers (built-in router names or their subclasses).
+    """Whether steps of this class are routers (see :func:`servegraph.graph.kinds.is_router`).
 
     >>> is_router_class("ModelRouter"), is_router_class("mlrun.serving.VotingEnsemble")
     (True, True)
     >>> is_router_class("mypkg.Model")
     False
     """
-    if isinstance(class_name, str):
-        name = builtin_name(class_name)
-        if name is not None:
-            return BUILTIN_CLASSES[name].startswith(ROUTERS_MODULE + ":")
-        return class_name.startswith(ROUTERS_MODULE + ".")
-    if class_name is None:
-        return False
-    cls = class_name if isinstance(class_name, type) else type(class_name)
-    return any(base.__module__ == ROUTERS_MODULE for base in cls.__mro__)
+    return kinds.is_router(class_name)
 
 
 def resolve_class(class_name: object, namespace: Namespace | None = None) -> type[Any]:

@@ -32,6 +32,9 @@ class BaseModelRouter:
     ``do_event`` for whole-request behaviour.
     """
 
+    #: steps built from this class (and its subclasses) are router steps
+    graph_kind = "router"
+
     def __init__(
         self,
         context: Any = None,

@@ -52,3 +52,18 @@ def test_bad_names() -> None:
         step_from_params("m.C", "")
     with pytest.raises(GraphError, match="name or class_name must be given"):
         step_from_params(TaskStep(handler=None))
+
+
+def test_every_spelling_of_a_router_class_builds_a_router_step() -> None:
+    from servegraph.graph import RootFlowStep, RouterStep, TaskStep
+
+    graph = RootFlowStep()
+    for i, spelling in enumerate(
+        (
+            "VotingEnsemble",
+            "servegraph.serving.ensemble.VotingEnsemble",
+            "mlrun.serving.VotingEnsemble",
+        )
+    ):
+        assert isinstance(graph.add_step(spelling, name=f"v{i}"), RouterStep)
+    assert isinstance(graph.add_step("V2ModelServer", name="model"), TaskStep)

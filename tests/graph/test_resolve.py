@@ -154,13 +154,33 @@ def test_is_router_class() -> None:
         "mlrun.serving.routers.BaseModelRouter"
     )
     assert is_router_class("mlrun.serving.ModelRouter")
-    assert is_router_class("servegraph.serving.routers.WeightedSplit")
+    # one registry decides, whatever module path spells the class (not a module prefix)
+    assert is_router_class("servegraph.serving.ensemble.VotingEnsemble")
+    assert is_router_class("servegraph.serving.routers.VotingEnsemble")
+    assert not is_router_class("servegraph.serving.routers.WeightedSplit")  # not registered
     assert not is_router_class("V2ModelServer") and not is_router_class("mypkg.Model")
     assert not is_router_class(None) and not is_router_class(Echo) and not is_router_class(Echo())
-    router_cls = types.new_class("CustomRouter")
-    router_cls.__module__ = "servegraph.serving.routers"
+    # a class is a router when it says so (serving's BaseModelRouter does), not by its module
+    router_cls = types.new_class(
+        "CustomRouter", exec_body=lambda ns: ns.update(graph_kind="router")
+    )
     subclass = types.new_class("MyRouter", (router_cls,))
     assert is_router_class(router_cls) and is_router_class(subclass) and is_router_class(subclass())
+    moved = types.new_class("Moved")
+    moved.__module__ = "servegraph.serving.routers"
+    assert not is_router_class(moved)
+
+
+def test_builtin_kinds_are_registered_by_the_layers_that_define_them() -> None:
+    from servegraph.graph import kinds
+    from servegraph.serving.routers import BaseModelRouter
+
+    assert BUILTIN_CLASSES["ParallelRun"] == "servegraph.serving.parallel:ParallelRun"
+    assert "ParallelRun" in kinds.ROUTERS and "V2ModelServer" not in kinds.ROUTERS
+    assert builtin_name("servegraph.serving.merge.Merge") == "Merge"  # the path itself too
+    assert BaseModelRouter.graph_kind == kinds.ROUTER_KIND
+    with pytest.raises(GraphError, match="module:Class"):
+        kinds.register("Bad", "no_colon")
 
 
 def test_object_path_and_import_object() -> None:

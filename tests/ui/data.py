@@ -109,7 +109,7 @@ def _runs(workdir: Path) -> tuple[str, str, str, str]:
     return second.uid, hyper.uid, "running0001", error_uid
 
 
-def _serving_function() -> None:
+def _serving_function(workdir: Path) -> None:
     fn = sg.new_function("fraud-serving", kind="serving", project=PROJECT)
     graph = fn.set_topology("flow", engine="async")
     router = (
@@ -123,6 +123,7 @@ def _serving_function() -> None:
         name="decide", handler="decide", function="scoring"
     ).respond()
     graph["prep"].error_handler("catcher", handler="catch")
+    fn.add_child_function("scoring", str(workdir / "trainer.py"), image="python:3.11")
     fn.save()
 
 
@@ -227,7 +228,7 @@ def build(home: Path) -> Fixture:
     workdir = home / "work"
     workdir.mkdir(parents=True, exist_ok=True)
     train_uid, hyper_uid, running_uid, error_uid = _runs(workdir)
-    _serving_function()
+    _serving_function(workdir)
     _endpoint(home)
     asyncio.run(_push_live(home))
     _feature_store()

@@ -200,6 +200,8 @@ def test_function_page_draws_every_step(watched: Watched) -> None:
         box = node.bounding_box()
         assert box is not None and box["width"] > 20 and box["height"] > 20, step
     assert page.locator("#graph path.edge-error").count() == 1
+    children = page.locator("section.card", has_text="Child functions").inner_text()
+    assert "scoring" in children and "trainer.py" in children and "decide" in children
 
 
 def test_running_run_log_is_followed(watched: Watched, ui_config: Any, fx: data.Fixture) -> None:

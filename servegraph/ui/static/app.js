@@ -286,7 +286,10 @@ async function pageFunction(parts, query) {
     ${graph ? card(`Serving graph <span class="muted small">${graph.steps.length} steps</span>`, graph.error ? `<div class="error-box">${esc(graph.error)}</div>` : `<div class="graph-box" id="graph">${graph.svg}</div>`) : ""}
     ${graph && graph.details.length ? card("Steps", table(["step", "kind", "class / handler", "after", "runs in", "on error"], graph.details.map((d) => [
       td(`<b>${esc(d.name)}</b>`), td(badge(d.kind, "")), td(`<span class="mono">${esc(d.class_name || d.handler)}${d.path ? ` → ${esc(d.path)}` : ""}</span>`),
-      td(esc(d.after.join(", "))), td(d.function ? `<a href="${link(["function", proj, d.function])}">${esc(d.function)}</a>` : ""), td(esc(d.on_error))]))) : ""}
+      td(esc(d.after.join(", "))), td(d.function ? badge(d.function, "tag") : ""), td(esc(d.on_error))]))) : ""}
+    ${Object.keys((data.function.spec || {}).function_refs || {}).length ? card("Child functions", table(["name", "code or URL", "image", "steps"], Object.entries(data.function.spec.function_refs).map(([n, ref]) => [
+      td(`<b>${esc(n)}</b>`), td(`<span class="mono">${esc(ref.url || "")}</span>`), td(esc(ref.image || "")),
+      td(esc(((graph && graph.details) || []).filter((d) => d.function === n).map((d) => d.name).join(", ")))]))) : ""}
     <div class="grid">${card("Versions", table(["version", "tags", "kind"], rows))}
     ${card("Spec", `<pre class="mono">${esc(JSON.stringify(Object.fromEntries(Object.entries(data.function.spec || {}).filter(([k]) => k !== "graph")), null, 1).slice(0, 3000))}</pre>`)}</div>`;
 }

@@ -127,6 +127,7 @@ class RolloutPolicy:
     promote: str = "manual"
     canary_weight: float = 10.0
     min_requests: int = 100
+    latency_tolerance: float = 1.5
     min_metric: dict[str, float] = field(default_factory=dict)
     tag: str = "production"
     dbpath: str | None = None
@@ -194,7 +195,11 @@ class RolloutPolicy:
             return steps
         parameters: dict[str, Any] = {"model_path": uri, "version": version}
         if self.promote == "canary":
-            parameters.update(canary_weight=self.canary_weight, min_requests=self.min_requests)
+            parameters.update(
+                canary_weight=self.canary_weight,
+                min_requests=self.min_requests,
+                latency_tolerance=self.latency_tolerance,
+            )
         urls = serving_urls(endpoint.project, endpoint.model_name, self.dbpath)
         if not urls:
             step("not loaded", uri, "no serving URL registered for this model")

@@ -45,7 +45,9 @@ from servegraph.monitoring.retrain import FunctionRetrainer, RetrainTrigger
 from servegraph.monitoring.rollout import RolloutPolicy
 from servegraph.names import check_name
 
-_POLICY_KEYS = ("promote", "canary_weight", "min_requests", "min_metric", "tag")
+_POLICY_KEYS = (
+    "promote", "canary_weight", "min_requests", "latency_tolerance", "min_metric", "tag",
+)  # fmt: skip
 _KEYS = {"window", "batch_size", "stream_path", "thresholds", "notifiers", "alerts", "retrain"}
 
 

@@ -76,9 +76,11 @@ async def _job_until(job: MonitoringJob, records: int) -> JobReport:
         await asyncio.sleep(0.3)
 
 
-@pytest.mark.parametrize(("auc", "loaded"), [(0.9, True), (0.4, False)])
+@pytest.mark.parametrize(
+    ("auc", "promote", "loaded"), [(0.9, "auto", True), (0.4, "auto", False), (0.9, "canary", True)]
+)
 def test_retrained_model_reaches_the_running_server(
-    tmp_path: Path, auc: float, loaded: bool, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, auc: float, promote: str, loaded: bool, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ctx = build_context("train", {"metadata": {"project": "shop"}})
     reference = pd.DataFrame({"a": [1.0, 5.0, 20.0], "b": [0.0] * 3, "c": [0.0] * 3})
@@ -103,7 +105,10 @@ def test_retrained_model_reaches_the_running_server(
             await stream.close()
 
         asyncio.run(send_labels())
-        policy = RolloutPolicy(promote="auto", min_metric={"auc": 0.8})
+        policy = RolloutPolicy(
+            promote=promote, min_metric={"auc": 0.8}, canary_weight=50, min_requests=5,
+            latency_tolerance=1e6,  # the canary is judged on errors only: no timing in tests
+        )  # fmt: skip
         retrainer = FunctionRetrainer(filename=str(tmp_path / "train.py"), project="shop")
         trigger = RetrainTrigger(retrainer, level="no_drift", policy=policy)
         report = asyncio.run(MonitoringJob(plots=False, retrain=trigger).run())
@@ -113,7 +118,19 @@ def test_retrained_model_reaches_the_running_server(
         run = sg.get_run_db().find_run(run_id)
         assert run["status"]["results"]["labelled"] == 20  # the retrain data had the labels
         actions = [s["action"] for s in report.rollouts]
+        if promote == "canary":  # the server promotes the canary after 5 good requests
+            assert actions == ["registered", "loaded"]
+            seen = {_post(url, {"inputs": [[3.0, 0.0, 0.0]]})["model_version"] for _ in range(60)}
+            assert seen == {"v1", "v2"}
+            with urllib.request.urlopen(f"{base}/v2/repository/history") as resp:
+                history = json.loads(resp.read())
+            assert history[-1]["action"] == "promoted", history
+            assert history[-1]["version"] == "v2"
         after = _post(url, {"inputs": [[3.0, 0.0, 0.0]]})
+    if promote == "canary":
+        assert after["model_version"] == "v2" and after["outputs"] == [0]
+        assert [r["action"] for r in list_rollouts("shop")] == actions
+        return
     if loaded:
         assert actions == ["registered", "loaded", "promoted"]
         assert after["model_version"] == "v2" and after["outputs"] == [0]  # same server, new model

@@ -166,3 +166,46 @@ def test_python_deploy_local_and_invoke_over_http(capsys: pytest.CaptureFixture[
     assert _ps(capsys)["py-local"] == {**_ps(capsys)["py-local"], "url": url, "state": "running"}
     with pytest.raises(NotFoundError, match="404"):  # the server's error, as its class
         fn.invoke("/v2/models/none/infer", {"inputs": [[1]]})
+
+
+def _split_function(unique: str) -> Any:
+    fn = sg.new_function("root", kind="serving")
+    graph = fn.set_topology("flow", engine="async")
+    graph.to("tests.serving.steps.AddOne", name="inc").respond().to(
+        ">>", "q", path=f"mid-{unique}"
+    ).to("tests.serving.steps.Times2", name="double", function="worker").to(
+        ">>", "out", path=f"out-{unique}", function="worker"
+    )
+    fn.add_child_function("worker")
+    return fn
+
+
+def _worker_output(base: str, unique: str) -> list[int]:
+    out = asyncio.run(_read_all(stream_url_for(base, f"out-{unique}"), 2))
+    return sorted(r.get("body", r)["x"] for r in out)  # queue records carry the body
+
+
+def test_python_deploy_local_starts_each_child_function(
+    capsys: pytest.CaptureFixture[str], unique: str
+) -> None:
+    fn = _split_function(unique)
+    url = fn.deploy(local=True)
+    records = _ps(capsys)
+    assert records["root"]["url"] == url
+    assert records["worker"]["url"] == "" and records["worker"]["source"] == f"mid-{unique}"
+    assert [fn.invoke("/", {"x": x}) for x in (1, 2)] == [{"x": 2}, {"x": 3}]
+    assert _worker_output(get_config().stream_path, unique) == [4, 6]  # the worker's process
+
+
+def test_deploy_of_exported_root_and_child_specs_over_redis(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], redis_url: str, unique: str
+) -> None:
+    fn = _split_function(unique)
+    root = fn.export(tmp_path / "root.yaml")
+    worker = fn.export(tmp_path / "worker.yaml", function="worker")
+    base = f"{redis_url}/{unique}"
+    assert main(["deploy", root, worker, "--stream", base]) == 0
+    lines = dict(line.split(maxsplit=1) for line in capsys.readouterr().out.splitlines())
+    assert lines["worker"] == f"consuming mid-{unique}"
+    assert [_post(lines["root"], {"x": x}) for x in (1, 2)] == [{"x": 2}, {"x": 3}]
+    assert _worker_output(base, unique) == [4, 6]

@@ -65,3 +65,13 @@ register(
         "mlrun.frameworks.sklearn.model_server.SKLearnModelServer",
     ),
 )
+register(
+    "RemoteStep",
+    "servegraph.serving.remote:RemoteStep",
+    aliases=("$remote", "mlrun.serving.RemoteStep", "mlrun.serving.remote.RemoteStep"),
+)
+register(
+    "BatchHttpRequests",
+    "servegraph.serving.remote:BatchHttpRequests",
+    aliases=("mlrun.serving.BatchHttpRequests", "mlrun.serving.remote.BatchHttpRequests"),
+)

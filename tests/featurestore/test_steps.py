@@ -204,3 +204,13 @@ def test_set_event_metadata_in_a_serving_graph(engine: str) -> None:
     ).respond()
     create_mock_server({"graph": graph}).test(body={"myid": "34", "mykey": "123"})
     assert seen == [("34", "123")]
+
+
+def test_the_steps_have_mlrun_spellings() -> None:
+    graph = RootFlowStep(engine="sync")
+    graph.to("DateExtractor", name="dates", parts=["hour"], timestamp_col="t").to(
+        "mlrun.feature_store.steps.DropFeatures", name="drop", features=["t"]
+    ).respond()
+    assert create_mock_server({"graph": graph}).test(body={"t": "2026-01-01 05:00"}) == {
+        "t_hour": 5
+    }

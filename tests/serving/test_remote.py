@@ -253,3 +253,13 @@ def test_misuse_raises_at_build_time() -> None:
 
 def test_errors_map_to_statuses() -> None:
     assert UpstreamError.status_code == 502 and StepTimeoutError.status_code == 504
+
+
+def test_the_remote_steps_have_built_in_names(upstream: tuple[Upstream, str]) -> None:
+    _, url = upstream
+    for spelling in ("$remote", "RemoteStep", "mlrun.serving.remote.RemoteStep"):
+        graph = RootFlowStep(engine="async")
+        graph.to(spelling, name="remote", url=f"{url}/echo").respond()
+        server = create_mock_server({"graph": graph})
+        _servers.append(server)
+        assert server.test(body={"s": spelling})["got"] == {"s": spelling}

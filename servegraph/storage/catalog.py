@@ -116,16 +116,6 @@ class CatalogStore(StoreBase):
             body.setdefault("metadata", {})["tags"] = tags
             return body
 
-    @retry_on_conflict
-    def tag_artifact(self, key: str, hash_: str, tag: str, project: str = "") -> None:
-        """Point ``tag`` at the existing version ``hash_`` of ``key`` (the version is unchanged)."""
-        with self.session() as s:
-            if _find_version(s, ArtifactRow, project, key, hash_) is None:
-                raise NotFoundInStoreError(
-                    f"artifact {key!r} has no version {hash_!r} in project {project!r}"
-                )
-            _set_tag(s, "artifact", project, key, tag, hash_)
-
     def list_artifacts(
         self,
         project: str | None = None,

@@ -12,7 +12,9 @@ from aiohttp import web
 
 from servegraph.errors import BadRequestError
 from servegraph.functions.job import pid_file
+from servegraph.functions.registry import tag_model
 from servegraph.functions.runspec import now_str
+from servegraph.storage.uri import make_store_uri
 from servegraph.ui.base import Param, Route, UIState, blocking, reply, state
 
 RUNNING = ("created", "running")
@@ -48,10 +50,11 @@ async def post_stop(request: web.Request) -> web.Response:
 
 
 def promote(st: UIState, project: str, key: str, hash_: str, tag: str) -> dict[str, Any]:
-    """Point ``tag`` at the version ``hash_`` of the model ``key``."""
-    st.db.tag_artifact(key, hash_, tag, project)
-    tags = st.db.read_artifact(key, project=project, hash_=hash_)["metadata"]["tags"]
-    return {"key": key, "hash": hash_, "tags": tags}
+    """Point ``tag`` at the version ``hash_`` of the model ``key`` (the model registry's
+    ``tag_model``: the move is kept in the version's history)."""
+    uri = make_store_uri("models", project, key, "latest", hash_)
+    record = tag_model(uri, tag, by="dashboard", reason="promoted from the dashboard", db=st.db)
+    return {"key": key, "hash": hash_, "tags": record["metadata"]["tags"]}
 
 
 async def post_promote(request: web.Request) -> web.Response:
@@ -68,6 +71,8 @@ async def post_promote(request: web.Request) -> web.Response:
             f'The body must name the version and the tag: {{"hash": ..., "tag": ...}}. '
             f"Got {payload!r}."
         )
+    if any(c in tag for c in "/:@"):
+        raise BadRequestError(f"The 'tag' must be a name without '/', ':' or '@'. Got {tag!r}.")
     return reply(await blocking(lambda: promote(st, project, key, hash_, tag.strip())))
 
 

@@ -11,7 +11,9 @@ from servegraph.errors import BadRequestError, NotFoundInStoreError, ServegraphE
 from servegraph.graph.plot import Cluster, Edge, Layout, Node, layout
 from servegraph.graph.serialize import graph_from_dict
 from servegraph.graph.svg import layout_to_svg
+from servegraph.monitoring.lineage import lineage as sg_lineage
 from servegraph.ui.base import MAX_PAGE, Param, Route, UIState, blocking, int_param, reply, state
+from servegraph.ui.lineage_svg import tree_to_svg
 
 
 def artifact_summary(body: dict[str, Any]) -> dict[str, Any]:
@@ -90,9 +92,15 @@ async def get_artifact(request: web.Request) -> web.Response:
         versions = st.db.list_artifacts(project=project, key=key)
         if not versions:
             raise NotFoundInStoreError(f"artifact {key!r} not found in project {project!r}")
+        events = [
+            {**e, "uid": b.get("metadata", {}).get("hash", "")}
+            for b in versions
+            for e in (b.get("status") or {}).get("events") or []
+        ]
         return {
             "versions": [{**artifact_summary(b), "body": b} for b in versions],
             "lineage": lineage(st, versions[0]),
+            "events": sorted(events, key=lambda e: str(e.get("time", "")), reverse=True),
         }
 
     return reply(await blocking(read))
@@ -103,23 +111,8 @@ async def get_lineage(request: web.Request) -> web.Response:
     ref = request.query.get("id", "").strip()
     if not ref:
         raise BadRequestError("The 'id' parameter must name a request id or a store:// URI.")
-
-    def read() -> dict[str, Any]:
-        if not ref.startswith("store://"):
-            raise NotFoundInStoreError(f"no lineage for {ref!r}: give a store://models/ URI")
-        parts = ref[len("store://") :].split("/", 2)
-        if len(parts) != 3:
-            raise BadRequestError(
-                f"A store URI looks like store://models/<project>/<key>. Got {ref!r}."
-            )
-        _, project, rest = parts
-        key, _, tag = rest.partition(":")
-        body = st.db.read_artifact(
-            key.split("@")[0], tag=tag.split("@")[0] or "latest", project=project
-        )
-        return lineage(st, body)
-
-    return reply(await blocking(read))
+    tree = await blocking(lambda: sg_lineage(ref, st.dbpath))
+    return reply({"tree": tree, **tree_to_svg(tree)})
 
 
 def function_summary(body: dict[str, Any]) -> dict[str, Any]:
@@ -234,8 +227,9 @@ ROUTES = [
         "GET",
         "/api/lineage",
         get_lineage,
-        "The lineage of a model version (store://models/... URI) drawn as SVG",
-        (Param("id", description="a store://models/ URI"),),
+        "The lineage of a prediction (its request id) or a model version (store://models/...): "
+        "the tree and its SVG drawing",
+        (Param("id", description="a request id or a store://models/ URI"),),
     ),
     Route(
         "GET",

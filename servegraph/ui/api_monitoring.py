@@ -13,12 +13,15 @@ import pandas as pd
 import sqlalchemy as sa
 from aiohttp import web
 
+from servegraph.functions.registry import model_events
 from servegraph.monitoring import db as monitoring_db
 from servegraph.monitoring.alerts.state import episodes_table
 from servegraph.monitoring.datastore import WindowStore
 from servegraph.monitoring.endpoints import EndpointRegistry, ModelEndpoint
 from servegraph.monitoring.metrics import ReferenceBins
+from servegraph.monitoring.performance import list_performance
 from servegraph.monitoring.results import ResultStore
+from servegraph.monitoring.rollout import list_rollouts
 from servegraph.monitoring.settings import MonitorSettings
 from servegraph.ui.api_runs import run_summary
 from servegraph.ui.base import Param, Route, UIState, blocking, reply, state
@@ -164,6 +167,10 @@ def endpoint_detail(st: UIState, endpoint_id: str) -> dict[str, Any]:
     ]
     key = model_key(ep.model_uri)
     models = st.db.list_artifacts(project=ep.project or None, key=key) if key else []
+    events = model_events(ep.project, key, db=st.db) if key else []
+    rollouts = [
+        r for r in list_rollouts(ep.project or None, st.dbpath) if r["endpoint_id"] == endpoint_id
+    ]
     return {
         "endpoint": endpoint_summary(ep, windows[-1] if windows else None),
         "thresholds": {
@@ -176,6 +183,17 @@ def endpoint_detail(st: UIState, endpoint_id: str) -> dict[str, Any]:
         "latest": {"window_start": latest_start, "features": latest},
         "alerts": alerts,
         "retraining": retrain,
+        "rollouts": rollouts,
+        "model_events": events,
+        "performance": [
+            {
+                "window_start": p["window_start"],
+                "model_version": p["model_version"],
+                "labelled": p["labelled"],
+                "metrics": {k: _num(v) for k, v in p["metrics"].items()},
+            }
+            for p in list_performance(endpoint_id, st.dbpath)[-MAX_WINDOWS:]
+        ],
         "model_versions": [
             {
                 "hash": m.get("metadata", {}).get("hash", ""),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from servegraph.errors import NotFoundInStoreError
 from servegraph.storage.rundb import RunDB
 
 
@@ -55,16 +54,3 @@ def test_counts_and_iterations(runs: RunDB) -> None:
     assert runs.run_counts() == {"p": {"completed": 9, "error": 4}}
     children = runs.list_iterations("u00", "p")
     assert [c["metadata"]["iteration"] for c in children] == [1, 2]
-
-
-def test_tag_artifact_points_a_tag_at_an_existing_version(db: RunDB) -> None:
-    db.store_artifact("m", {"kind": "model"}, "h1", project="p")
-    db.store_artifact("m", {"kind": "model"}, "h2", project="p")
-    db.tag_artifact("m", "h1", "production", project="p")
-    tags = [a["metadata"]["tags"] for a in db.list_artifacts("p")]
-    assert tags == [["latest"], ["production"]]  # h2 is newest; h1 keeps its place
-    assert db.read_artifact("m", tag="production", project="p")["metadata"]["tags"] == [
-        "production"
-    ]
-    with pytest.raises(NotFoundInStoreError, match="no version 'h3'"):
-        db.tag_artifact("m", "h3", "production", project="p")

@@ -18,10 +18,14 @@ import pandas as pd
 
 import servegraph as sg
 import servegraph.featurestore as fstore
+from servegraph.functions.registry import list_models, tag_model
 from servegraph.monitoring.datastore import WindowStore
 from servegraph.monitoring.drift import FittedReference, worst
 from servegraph.monitoring.endpoints import EndpointRegistry, ModelEndpoint
+from servegraph.monitoring.labels import index_predictions
+from servegraph.monitoring.performance import save_performance
 from servegraph.monitoring.results import ResultStore, WindowResult
+from servegraph.monitoring.rollout import record_rollout
 from servegraph.storage.rundb import get_run_db
 from servegraph.streams import get_stream
 
@@ -31,6 +35,7 @@ SHIFTED = ["amount", "hour"]
 ENDPOINT = "fraud-ep-v1"
 WINDOWS = 6
 LIVE_REQUESTS = 120
+REQUEST_ID = "req-42"
 STEPS = ["start", "enrich", "prep", "router", "v1", "v2", "to-scoring", "decide", "catcher"]
 
 TRAIN_CODE = textwrap.dedent(
@@ -157,11 +162,24 @@ def _endpoint(home: Path) -> None:
         logged = rows.assign(
             _offset=[f"{i}-{k}" for k in range(len(rows))],
             _row=0,
+            request_id=[f"req-{i}-{k}" for k in range(len(rows))],
+            endpoint_id=ENDPOINT,
+            model_name="fraud",
+            model_version="v1",
             latency_ms=rng.gamma(3.0, 4.0, len(rows)),
             error=[None] * len(rows),
             timestamp=start + pd.Timedelta(minutes=5),
         )
         store.append(ENDPOINT, start, logged)
+        if i == WINDOWS - 1:
+            index_predictions(logged.assign(request_id=[REQUEST_ID] * len(logged)), start)
+        save_performance(
+            ENDPOINT,
+            start,
+            {"accuracy": 0.95 - 0.1 * (i >= WINDOWS - 2), "auc": 0.97 - 0.12 * (i >= WINDOWS - 2)},
+            labelled=250,
+            model_version="v1",
+        )
         latency = logged["latency_ms"]
         results.save(
             WindowResult(
@@ -204,6 +222,20 @@ async def _push_live(home: Path) -> None:
     await stream.close()
 
 
+def _history(retrain_uid: str) -> None:
+    """The model's history: a version promoted to production, a retraining rollout."""
+    older = list_models(PROJECT, "fraud-model")[-1]
+    tag_model(older["uri"], "production", by="ops", reason="best holdout AUC")
+    record_rollout(
+        "registered",
+        project=PROJECT,
+        endpoint_id=ENDPOINT,
+        run_id=retrain_uid,
+        model_uri=f"store://models/{PROJECT}/fraud-model:latest",
+        detail="retrained on the drifted window",
+    )
+
+
 def _feature_store() -> None:
     times = pd.date_range("2026-01-01", periods=8, freq="15min")
     orders = pd.DataFrame(
@@ -230,6 +262,7 @@ def build(home: Path) -> Fixture:
     train_uid, hyper_uid, running_uid, error_uid = _runs(workdir)
     _serving_function(workdir)
     _endpoint(home)
+    _history(train_uid)
     asyncio.run(_push_live(home))
     _feature_store()
     project = sg.new_project(PROJECT, context=str(workdir), description="card fraud demo")

@@ -141,6 +141,13 @@ async def test_endpoint_drift_over_time(client: TestClient[Any, Any]) -> None:
         shifted = feature in data.SHIFTED
         assert [p["value"] > detected for p in points] == [False] * 4 + [shifted] * 2, feature
     assert len(ep["model_versions"]) == 2 and "latest" in ep["model_versions"][0]["tags"]
+    perf = ep["performance"]
+    assert (
+        len(perf) == data.WINDOWS
+        and perf[-1]["metrics"]["accuracy"] < perf[0]["metrics"]["accuracy"]
+    )
+    assert [r["action"] for r in ep["rollouts"]] == ["registered"]
+    assert any(e.get("tag") == "production" for e in ep["model_events"])
     (listed,) = await get(client, "/api/endpoints")
     assert listed["last_window"]["status"] == "drift_detected" and listed["detected"] == 0.3
     assert listed["drift_trend"] == [w["drift_value"] for w in ep["windows"]]
@@ -205,15 +212,16 @@ async def test_actions_need_the_token(ui_config: tuple[Config, data.Fixture]) ->
         unknown = await c.post(
             path, json={"hash": "abc", "tag": "x"}, headers={"Authorization": "Bearer s3cret"}
         )
-        assert unknown.status == 404 and "'abc'" in (await unknown.json())["error"]
-        ok = await c.post(
-            path,
-            json={"hash": older, "tag": "production"},
-            headers={"Authorization": "Bearer s3cret"},
-        )
-        assert ok.status == 200 and (await ok.json())["tags"] == ["production"]
+        assert unknown.status == 404 and "fraud-model" in (await unknown.json())["error"]
+        auth = {"Authorization": "Bearer s3cret"}
+        slash = await c.post(path, json={"hash": older, "tag": "a/b"}, headers=auth)
+        assert slash.status == 400
+        ok = await c.post(path, json={"hash": older, "tag": "staging"}, headers=auth)
+        assert ok.status == 200 and (await ok.json())["tags"] == ["production", "staging"]
         after = await get(c, f"/api/artifacts/{data.PROJECT}/fraud-model")
-        assert {v["hash"]: v["tags"] for v in after["versions"]}[older] == ["production"]
+        assert {v["hash"]: v["tags"] for v in after["versions"]}[older] == ["production", "staging"]
+        event = after["events"][0]  # newest first: the move is in the version's history
+        assert (event["tag"], event["by"], event["uid"]) == ("staging", "dashboard", older)
 
 
 async def test_stop_a_run_without_a_process(ui_config: tuple[Config, data.Fixture]) -> None:
@@ -238,7 +246,14 @@ async def test_stop_a_run_without_a_process(ui_config: tuple[Config, data.Fixtur
 
 async def test_lineage_of_a_model_uri(client: TestClient[Any, Any], fx: data.Fixture) -> None:
     tree = await get(client, f"/api/lineage?id=store://models/{data.PROJECT}/fraud-model")
-    assert {n["kind"] for n in tree["nodes"]} >= {"artifact", "run", "endpoint"}
+    assert {n["kind"] for n in tree["nodes"]} >= {"model", "run"}
     assert "<svg" in tree["svg"]
+    run = next(n for n in tree["nodes"] if n["kind"] == "run")
+    assert fx.train_uid in run["ref"]
+    predicted = await get(client, f"/api/lineage?id={data.REQUEST_ID}")
+    assert predicted["tree"]["kind"] == "prediction"
+    assert [n["kind"] for n in predicted["nodes"]][:3] == ["prediction", "model", "run"]
+    unknown = await get(client, "/api/lineage?id=req-nope", 404)
+    assert "req-nope" in unknown["error"]
     missing = await get(client, "/api/lineage?id=", 400)
     assert "'id'" in missing["error"]

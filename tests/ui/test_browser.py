@@ -92,6 +92,7 @@ class Watched:
         return self.page
 
     def shot(self, name: str) -> None:
+        self.page.evaluate("window.scrollTo(0, 0)")  # the sticky header stays on top
         self.page.screenshot(path=str(artifacts_dir() / f"{name}.png"), full_page=True)
 
 
@@ -186,10 +187,22 @@ def test_endpoint_drift_chart_shows_shifted_features_above_threshold(watched: Wa
     assert sorted(drifted.evaluate_all("els => els.map(e => e.dataset.feature)")) == sorted(
         data.SHIFTED
     )
-    page.click("#lineage-form button[type=submit]")  # the model URI is filled in
+    assert page.locator("svg.performance-chart g.series").count() == 2  # accuracy, auc
+    history = page.locator("section.card", has_text="Retraining and promotion history")
+    assert "production" in history.inner_text() and "registered" in history.inner_text()
+    page.fill("#lineage-form input[name=ref]", data.REQUEST_ID)
+    page.click("#lineage-form button[type=submit]")
     page.wait_for_selector("#lineage-box svg g.node")
     assert page.locator("#lineage-box g.node").count() >= 3
     watched.shot("endpoint-drift")
+
+
+def test_model_page_shows_versions_history_and_lineage(watched: Watched) -> None:
+    page = watched.open(f"/artifact/{data.PROJECT}/fraud-model")
+    assert page.locator("button.promote").count() == 2
+    history = page.locator("section.card", has_text="History").inner_text()
+    assert "production" in history and "ops" in history
+    assert page.locator("#lineage g.node").count() >= 3
 
 
 def test_function_page_draws_every_step(watched: Watched) -> None:

@@ -92,15 +92,17 @@ async def get_artifact(request: web.Request) -> web.Response:
         versions = st.db.list_artifacts(project=project, key=key)
         if not versions:
             raise NotFoundInStoreError(f"artifact {key!r} not found in project {project!r}")
-        events = [
-            {**e, "uid": b.get("metadata", {}).get("hash", "")}
+        events = [  # (time, order within the version): moves in the same second keep order
+            ({**e, "uid": b.get("metadata", {}).get("hash", "")}, i)
             for b in versions
-            for e in (b.get("status") or {}).get("events") or []
+            for i, e in enumerate((b.get("status") or {}).get("events") or [])
         ]
         return {
             "versions": [{**artifact_summary(b), "body": b} for b in versions],
             "lineage": lineage(st, versions[0]),
-            "events": sorted(events, key=lambda e: str(e.get("time", "")), reverse=True),
+            "events": [
+                e for e, _ in sorted(events, key=lambda p: (str(p[0].get("time", "")), p[1]))
+            ][::-1],
         }
 
     return reply(await blocking(read))

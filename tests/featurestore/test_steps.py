@@ -105,8 +105,8 @@ def test_map_values_without_originals_keeps_only_mapped_columns(data: pd.DataFra
 def test_date_extractor_rows_equal_pandas_dt(data: pd.DataFrame) -> None:
     step = DateExtractor(parts=["hour", "day_of_week", "is_month_start"], timestamp_col="time")
     frame = step.do(data.copy())
-    assert frame["time_hour"].equals(data["time"].dt.hour)
-    assert frame["time_day_of_week"].equals(data["time"].dt.day_of_week)
+    assert frame["time_hour"].equals(data["time"].dt.hour.astype("int64"))
+    assert frame["time_day_of_week"].equals(data["time"].dt.day_of_week.astype("int64"))
     assert_same(rows_through(step, data), frame)
 
 

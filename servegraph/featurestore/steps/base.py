@@ -17,6 +17,9 @@ class FeatureStep:
         context: the graph context, when run in a serving graph.
     """
 
+    #: the ingestion engines may hand the step a whole DataFrame (vectorized)
+    accepts_frames = True
+
     def __init__(self, name: str | None = None, context: Any = None) -> None:
         self.name = name or type(self).__name__
         self.context = context

@@ -67,7 +67,11 @@ class DateExtractor(FeatureStep):
         out = frame.copy()
         for part, column in self._names.items():
             value = getattr(times.dt, part, None)
-            out[column] = value if value is not None else times.map(_attribute(part))
+            if value is None:
+                value = times.map(_attribute(part))
+            elif value.dtype.kind in "iu":
+                value = value.astype("int64")  # as a frame of the row path's Python ints
+            out[column] = value
         return out
 
 

@@ -6,8 +6,9 @@ builds the graph from the spec and listens on the same host and port with
 supervisor (this module, in the parent process)
 
 - holds the port (``--port 0`` picks a free one, printed),
-- restarts a worker that dies while serving (not one that fails at start-up:
-  then every worker is stopped and the command fails),
+- restarts a worker that dies while serving (not one that fails before it
+  serves, nor past ``MAX_STARTS`` starts per worker: then every worker is
+  stopped and the command fails),
 - on SIGTERM/SIGINT sends SIGTERM to every worker (each drains its requests
   and runs the graph's close hooks), waits ``grace`` seconds, then kills,
 - gives the workers one ``SERVEGRAPH_METRICS_DIR`` so ``/metrics`` of any
@@ -28,12 +29,13 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 
 from servegraph.errors import ConfigError
 from servegraph.serving.http.metrics_shared import METRICS_DIR_ENV, WORKER_ID_ENV
 
-STARTUP_SECONDS = 10.0  # a worker dying sooner than this after its start is a start-up failure
+MAX_STARTS = 10  # per worker slot, restarts included: past that the command fails
 POLL_SECONDS = 0.2
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
@@ -76,14 +78,21 @@ class Supervisor:
         self.workers = workers
         self.grace = grace
         self.metrics_dir = tempfile.mkdtemp(prefix="servegraph-metrics-")
-        self.processes: dict[int, tuple[subprocess.Popen[bytes], float]] = {}
+        self.processes: dict[int, tuple[subprocess.Popen[bytes], str]] = {}
+        self.started = 0  # worker processes started, restarts included
         self.stopping = threading.Event()
 
     def _start(self, index: int) -> None:
-        env = dict(os.environ, **{METRICS_DIR_ENV: self.metrics_dir, WORKER_ID_ENV: str(index)})
+        self.started += 1
+        worker_id = f"{index}.{self.started}"  # a restarted worker adds to, never overwrites,
+        env = dict(os.environ, **{METRICS_DIR_ENV: self.metrics_dir, WORKER_ID_ENV: worker_id})
         command = [sys.executable, "-m", "servegraph", "serve", *self.worker_args, "--reuse-port"]
         process = subprocess.Popen(command, env=env, preexec_fn=die_with_parent)
-        self.processes[index] = (process, time.monotonic())
+        self.processes[index] = (process, worker_id)  # its predecessor's counters
+
+    def _serving(self, worker_id: str) -> bool:
+        """The worker got as far as serving (its app started and wrote its metrics file)."""
+        return (Path(self.metrics_dir) / f"worker-{worker_id}.json").exists()
 
     def run(self) -> int:
         """Serve until a signal (exit code 0) or a worker fails at start-up (1)."""
@@ -105,14 +114,15 @@ class Supervisor:
 
     def _watch(self) -> int:
         while not self.stopping.wait(POLL_SECONDS):
-            for index, (process, started) in list(self.processes.items()):
+            for index, (process, worker_id) in list(self.processes.items()):
                 code = process.poll()
                 if code is None:
                     continue
-                if time.monotonic() - started < STARTUP_SECONDS:
+                if not self._serving(worker_id) or self.started >= MAX_STARTS * self.workers:
                     print(
                         f"servegraph: worker {index} (pid {process.pid}) exited with code "
-                        f"{code} while starting; stopping the other workers",
+                        f"{code} {'while starting' if not self._serving(worker_id) else 'again'}"
+                        "; stopping the other workers",
                         file=sys.stderr,
                         flush=True,
                     )

@@ -109,6 +109,48 @@ def test_workers_share_the_port_metrics_cover_all_and_stop_gracefully(tmp_path: 
             proc.wait()
 
 
+def test_a_worker_that_dies_while_serving_is_replaced_and_its_counts_kept(
+    tmp_path: Path,
+) -> None:
+    proc, log = _start(tmp_path, _spec(tmp_path), "--workers", "2", "--host", "127.0.0.1",
+                       "--port", "0", "--grace", "5")  # fmt: skip
+    try:
+        base = _base_url(proc, log)
+        deadline = time.monotonic() + 90
+        answered, pids = 0, set()
+
+        def ask() -> None:
+            nonlocal answered
+            try:
+                pids.add(json.loads(_get(f"{base}/", b'{"x": 1}'))["pid"])
+                answered += 1
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.1)
+
+        while len(pids) < 2 and time.monotonic() < deadline:
+            ask()
+        assert len(pids) == 2, log.read_text()
+        while _requests_total(base) != answered:  # every worker's counters written
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        victim = min(pids)
+        os.kill(victim, signal.SIGKILL)
+        first = set(pids)
+        while not (pids - first) and time.monotonic() < deadline:
+            ask()  # the survivor answers meanwhile; the replacement joins
+        assert pids - first, log.read_text()
+        assert "restarting it" in log.read_text()
+        while _requests_total(base) != answered:  # the dead worker's requests still count
+            assert time.monotonic() < deadline, (_requests_total(base), answered)
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0, log.read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def test_a_killed_supervisor_takes_its_workers_along(tmp_path: Path) -> None:
     proc, log = _start(tmp_path, _spec(tmp_path), "--workers", "2", "--host", "127.0.0.1",
                        "--port", "0")  # fmt: skip

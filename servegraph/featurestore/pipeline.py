@@ -14,8 +14,9 @@ from typing import Any
 
 import storey
 
-from servegraph.errors import FeatureStoreError
+from servegraph.errors import FeatureStoreError, GraphError
 from servegraph.graph import construct, resolve_class, resolve_handler
+from servegraph.graph.calling import step_method
 
 from .feature_set import FeatureSet
 
@@ -46,7 +47,8 @@ def _ordered_steps(fset: FeatureSet) -> list[Any]:
 
 
 def transformations(fset: FeatureSet, namespace: dict[str, Any] | None = None) -> list[Transform]:
-    """One callable per graph step (``do(body)``, a handler, or a named method)."""
+    """One callable per graph step: the named method, ``do(body)`` or a storey Map/Extend
+    function (``servegraph.graph.calling``), or a handler."""
     if not fset.has_graph():
         return []
     out: list[Transform] = []
@@ -61,12 +63,10 @@ def transformations(fset: FeatureSet, namespace: dict[str, Any] | None = None) -
                 )
             else:  # an instance given to the builder is used as is
                 obj = class_name
-            method = getattr(obj, handler or "do", None)
-            if not callable(method):
-                raise FeatureStoreError(
-                    f"Step {step.name!r} of feature set {fset.name!r}: {type(obj).__name__} has no "
-                    f"method {handler or 'do'!r}."
-                )
+            try:  # the serving engines' rule, for rows (bodies)
+                method, _ = step_method(obj, handler, f"step {step.name!r}", rows=True)
+            except GraphError as exc:
+                raise FeatureStoreError(f"Feature set {fset.name!r}: {exc}.") from exc
             out.append(method)
         elif handler is not None:
             out.append(resolve_handler(handler, namespace))

@@ -17,6 +17,7 @@ from typing import Any
 
 from servegraph.errors import GraphError
 from servegraph.graph import FlowStep, QueueStep, RouterStep, TaskStep
+from servegraph.graph.calling import step_method
 from servegraph.graph.resolve import construct, resolve_class, resolve_handler
 from servegraph.graph.topology import topological_order
 from servegraph.serving.base import EventRunner, Route
@@ -28,7 +29,6 @@ from servegraph.serving.runners import (
     accepts_context,
     passthrough,
     post_init,
-    storey_method,
     sync_of,
     wrap,
 )
@@ -262,18 +262,8 @@ class _Compiler:
         full = bool(full_event) if full_event is not None else id(step) in self.error_handlers
         if step.class_name is not None:
             obj = self.instance(step.class_name, step.class_args, name)
-            if step.handler:
-                method = getattr(obj, step.handler, None)
-                if method is None:
-                    raise GraphError(
-                        f"step {name!r}: class {type(obj).__name__} has no method {step.handler!r}"
-                    )
-            elif hasattr(obj, "do_event"):
-                method, full = obj.do_event, True
-            elif hasattr(obj, "do"):
-                method = obj.do
-            else:
-                method = storey_method(obj, name)
+            method, takes_event = step_method(obj, step.handler, f"step {name!r}")
+            full = full or takes_event
             post_init(obj, self.load_mode)
         elif step.handler is not None:
             method = resolve_handler(step.handler, self.namespace)

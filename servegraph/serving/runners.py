@@ -11,7 +11,6 @@ import inspect
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from servegraph.errors import GraphError
 from servegraph.serving.base import EventRunner
 from servegraph.serving.event import Event
 from servegraph.serving.paths import get_path, set_path
@@ -121,29 +120,3 @@ def as_event(event: Event, result: Any) -> Event:
         return result
     event.body = result
     return event
-
-
-def storey_method(obj: Any, name: str) -> Callable[[Any], Any]:
-    """The body function of a storey ``Map`` or ``Extend`` step used in a graph (MLRun graphs
-    write ``graph.to("storey.Extend", _fn="({'tag': 1})")``); other objects raise GraphError."""
-    kind = type(obj).__name__
-    if type(obj).__module__.split(".")[0] == "storey":
-        import storey
-
-        fn: Callable[[Any], Any] | None = getattr(obj, "_fn", None)
-        if fn is not None and getattr(obj, "_full_event", False):
-            raise GraphError(f"step {name!r}: storey.{kind} with full_event=True is not supported")
-        if fn is not None and isinstance(obj, storey.Extend):
-
-            def extend(body: Any) -> Any:
-                body.update(fn(body))
-                return body
-
-            return extend
-        if fn is not None and type(obj) is storey.Map:
-            return fn
-        raise GraphError(
-            f"step {name!r}: storey.{kind} is not supported in a serving graph "
-            "(storey Map and Extend are; write a class with do() for the rest)"
-        )
-    raise GraphError(f"step {name!r}: class {kind} has no do() or do_event() method")

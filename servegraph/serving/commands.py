@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from servegraph.errors import ConfigError
+from servegraph.serving.http.state import DEFAULT_HEADER_TIMEOUT
 from servegraph.serving.nuclio_spec import HANDLER, SERVING_SPEC_ENV, serving_spec_of
 from servegraph.serving.source import SOURCE_KEY, load_code
 from servegraph.serving.stream_source import DEFAULT_GROUP
@@ -80,6 +81,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--max-body-size", type=int, default=16 * 1024 * 1024, help="bytes (default: 16 MiB)"
     )
     parser.add_argument("--grace", type=float, default=30.0, help="shutdown grace period (s)")
+    parser.add_argument(
+        "--header-timeout",
+        type=float,
+        default=DEFAULT_HEADER_TIMEOUT,
+        help="seconds a connection gets to send a whole request head, and to stay idle "
+        f"between requests, before it is closed (default: {DEFAULT_HEADER_TIMEOUT:g})",
+    )
     parser.add_argument("--access-log", action="store_true", help="log every request")
     parser.add_argument(
         "--workers", type=int, default=1, help="worker processes sharing the port (HTTP only)"
@@ -213,6 +221,7 @@ async def _serve_stream(
 def _worker_args(args: argparse.Namespace) -> list[str]:
     """The serve arguments each worker of ``--workers`` gets."""
     worker = [args.spec, "--max-body-size", str(args.max_body_size), "--grace", str(args.grace)]
+    worker += ["--header-timeout", str(args.header_timeout)]
     if args.function:
         worker += ["--function", args.function]
     if args.access_log:
@@ -258,6 +267,7 @@ def run(args: argparse.Namespace) -> int:
         max_body_size=args.max_body_size,
         access_log=args.access_log,
         reuse_port=args.reuse_port or None,
+        header_timeout=args.header_timeout,
         token=token_of(args),
         protect_metrics=args.protect_metrics,
     )

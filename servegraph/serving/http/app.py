@@ -34,6 +34,7 @@ from servegraph.serving.http.middleware import (
 from servegraph.serving.http.routes import add_routes
 from servegraph.serving.http.state import (
     BODY_TIMEOUT_KEY,
+    DEFAULT_HEADER_TIMEOUT,
     LIFECYCLE_KEY,
     MAX_BODY_KEY,
     SERVER_KEY,
@@ -151,12 +152,18 @@ def run_app(
     access_log: bool = False,
     token: str | None = None,
     protect_metrics: bool = False,
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT,
     **kwargs: Any,
 ) -> None:
     """Serve until SIGTERM/SIGINT, then shut down gracefully (blocking).
 
     Binds loopback by default: pass ``host="0.0.0.0"`` to accept other machines.
+    A connection that takes over ``header_timeout`` seconds to send a request head
+    (or stays idle that long between requests) is closed: aiohttp's keep-alive
+    timer, which also runs from the moment a connection opens.
     """
+    if header_timeout <= 0:
+        raise ConfigError(f"The header timeout must be a positive number. Got {header_timeout!r}.")
     app = create_app(
         server, max_body_size=max_body_size, token=token, protect_metrics=protect_metrics
     )
@@ -167,5 +174,6 @@ def run_app(
         shutdown_timeout=shutdown_timeout,
         access_log=logging.getLogger("aiohttp.access") if access_log else None,
         loop=new_event_loop(),
+        keepalive_timeout=header_timeout,
         **kwargs,
     )

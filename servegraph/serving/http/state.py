@@ -43,3 +43,6 @@ SERVER_KEY: web.AppKey[Any] = web.AppKey("servegraph_server", object)
 LIFECYCLE_KEY = web.AppKey("servegraph_lifecycle", Lifecycle)
 MAX_BODY_KEY = web.AppKey("servegraph_max_body", int)
 BODY_TIMEOUT_KEY = web.AppKey("servegraph_body_timeout", float)
+# a connection that has not sent a whole request head this long after it opened (or
+# after its last answer) is closed: slow-header clients cannot hold connections forever
+DEFAULT_HEADER_TIMEOUT = 30.0

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 import yaml
 
-from servegraph.errors import DeployError
+from servegraph.errors import DeployError, GraphError
 from servegraph.functions.code_source import (
     between_markers,
     caller_code,
@@ -180,12 +180,14 @@ class ServingCode:
             spec["code_module"] = module
         steps = getattr(graph_step, "steps", {})
         named = {str(s.function) for s in steps.values() if getattr(s, "function", None)}
-        unknown = named - set(self.spec.function_refs) - {self.name}
-        if unknown:
-            raise DeployError(
-                f"function {self.name!r}: steps name the functions {sorted(unknown)}; "
-                "declare them with fn.add_child_function(name, url_or_file)"
-            )
+        for step_name, step in steps.items():
+            child = getattr(step, "function", None)
+            if child and child not in self.spec.function_refs and child != self.name:
+                raise GraphError(
+                    f"step {step_name!r} runs in function {child}, which is not a child "
+                    f"function of {self.name!r}; declare it with "
+                    f"fn.add_child_function({child!r}, url_or_file)"
+                )
         if function is None:
             if named - {self.name}:  # the root of a split graph: its own steps only
                 spec["current_function"] = spec["root_function"] = self.name

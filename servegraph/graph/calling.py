@@ -47,7 +47,28 @@ def step_method(
         return do_event, True
     if callable(do):
         return do, False
+    if not rows and _is_storey_job(obj):
+        return storey_job(obj), True
     return storey_method(obj, where), False
+
+
+def _is_storey_job(obj: Any) -> bool:
+    if not any(c.__module__.split(".")[0] == "storey" for c in type(obj).__mro__):
+        return False
+    import storey.flow
+
+    return isinstance(obj, storey.flow._ConcurrentJobExecution)
+
+
+def storey_job(obj: Any) -> Callable[[Any], Any]:
+    """The event method of a storey concurrent-job step (``_process_event`` awaited, its
+    answer the new body, as storey's default ``_handle_completed`` passes it on)."""
+
+    async def process(event: Any) -> Any:
+        event.body = await obj._process_event(event)
+        return event
+
+    return process
 
 
 def storey_method(obj: Any, where: str) -> Callable[[Any], Any]:

@@ -18,6 +18,7 @@ from typing import Any
 from servegraph.errors import GraphError
 from servegraph.graph import FlowStep, QueueStep, RouterStep, TaskStep
 from servegraph.graph.calling import step_method
+from servegraph.graph.init_args import init_args, own_name
 from servegraph.graph.resolve import construct, resolve_class, resolve_handler
 from servegraph.graph.topology import topological_order
 from servegraph.serving.base import EventRunner, Route
@@ -251,6 +252,13 @@ class _Compiler:
                 namespace=self.namespace,
             )
         obj = class_name
+        if class_args:
+            # arguments set on the step override the instance's (as MLRun, which keeps only
+            # the instance's dict form): build the object its dict form describes
+            args = {**own_name(obj, name), **init_args(obj), **class_args}
+            return construct(
+                type(obj), args, context=self.context, name=name, namespace=self.namespace
+            )
         if getattr(obj, "context", False) is None:
             obj.context = self.context
         return obj

@@ -23,12 +23,13 @@ from servegraph.errors import GraphError
 from servegraph.serving.event import Event
 from servegraph.serving.http_client import HttpPool
 from servegraph.serving.paths import get_path, set_path, split_path
+from servegraph.serving.utils import StepToDict
 
 EVENT_ID_HEADER = "X-Request-Id"
 EVENT_PATH_HEADER = "X-Event-Path"
 
 
-class _HttpStep:
+class _HttpStep(StepToDict):
     """What both steps share: URL and body rules, the pool, the answer's decoding."""
 
     def __init__(
@@ -52,7 +53,7 @@ class _HttpStep:
         self.url = url
         self.subpath = subpath
         self.method = method
-        self.headers = dict(headers or {})
+        self.headers = dict(headers) if headers is not None else None
         self.url_expression = url_expression
         self.body_expression = body_expression
         self.return_json = return_json
@@ -70,6 +71,7 @@ class _HttpStep:
         self._append_path = subpath == "$path"
         self._url_fn = _expression(url_expression, self.name, {"endpoint": self._endpoint})
         self._body_fn = _expression(body_expression, self.name, {})
+        self._input_path, self._result_path = input_path, result_path  # to_dict writes them
         self._input = split_path(input_path)
         self._result = split_path(result_path)
         self._pool = HttpPool(
@@ -101,7 +103,7 @@ class _HttpStep:
 
     async def _call(self, event: Event, body: Any, url: str) -> Any:
         method = (self.method or event.method or "POST").upper()
-        headers = dict(self.headers)
+        headers = dict(self.headers or {})
         headers[EVENT_ID_HEADER] = str(event.id)
         if event.path and event.path != "/":
             headers[EVENT_PATH_HEADER] = event.path

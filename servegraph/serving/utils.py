@@ -81,8 +81,7 @@ class RouterToDict(StepToDict):
 def model_step_dict(model: Any) -> dict[str, Any]:
     """The step dict of a V2ModelServer: ``name[:version]``, model_path and its extra arguments."""
     args: dict[str, Any] = {"model_path": model.model_path, **model._params}
-    if model.protocol != "v2":
-        args["protocol"] = model.protocol
+    args["protocol"] = model.protocol
     for key in ("input_path", "result_path"):
         args[key] = getattr(model, key)
     return {

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 import servegraph as sg
-from servegraph.errors import DeployError
+from servegraph.errors import DeployError, GraphError
 from servegraph.functions.serving import ServingFunction
 from servegraph.serving import commands
 from servegraph.serving.event import Event
@@ -160,8 +160,10 @@ def test_under_nuclio_a_child_reads_the_queued_body(
 def test_steps_naming_an_undeclared_function_or_a_child_without_queue(tmp_path: Path) -> None:
     fn = sg.new_function("front", kind="serving")
     fn.set_topology("flow").to(name="a", handler="json.dumps", function="nobody")
-    with pytest.raises(DeployError, match=r"add_child_function"):
+    with pytest.raises(GraphError, match=r"step 'a' runs in function nobody, .*add_child_function"):
         fn.export(tmp_path / "x.yaml")
+    with pytest.raises(GraphError, match="runs in function nobody"):
+        fn.deploy()  # before any dashboard is contacted
     fn.add_child_function("nobody")
     with pytest.raises(DeployError, match="fed by one queue step"):
         fn.export(tmp_path / "x.yaml", function="nobody")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import doctest
 from typing import Any
 
@@ -56,3 +57,30 @@ def test_storey_map_and_extend_and_others() -> None:
     assert mapped(1) == 2
     with pytest.raises(GraphError, match="step 'o': class object has no do"):
         step_method(object(), None, "step 'o'")
+
+
+class SlowAdd(storey.flow._ConcurrentJobExecution):
+    """A storey concurrent-job step, as MLRun users write them."""
+
+    def __init__(self, add: int = 2, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.add = add
+
+    async def _process_event(self, event: Any) -> Any:
+        await asyncio.sleep(0.01)
+        return event.body + self.add
+
+
+@pytest.mark.parametrize("engine", ["sync", "async"])
+def test_a_storey_concurrent_job_step_runs_its_process_event(engine: str) -> None:
+    from servegraph.graph import RootFlowStep
+    from servegraph.serving.mock import create_mock_server
+
+    graph = RootFlowStep(engine=engine)
+    graph.to(name="double", handler="(event * 2)").to(SlowAdd(add=3), name="add").respond()
+    assert create_mock_server({"graph": graph}).test(body=5) == 13
+
+
+def test_a_storey_concurrent_job_step_cannot_run_on_rows() -> None:
+    with pytest.raises(GraphError, match="no do"):
+        step_method(SlowAdd(), None, "step 'add'", rows=True)

@@ -263,3 +263,16 @@ def test_the_remote_steps_have_built_in_names(upstream: tuple[Upstream, str]) ->
         server = create_mock_server({"graph": graph})
         _servers.append(server)
         assert server.test(body={"s": spelling})["got"] == {"s": spelling}
+
+
+def test_to_dict_writes_the_arguments_given() -> None:
+    step = RemoteStep(
+        name="echo", url="/url", method="GET", input_path="req", result_path="r", retries=4
+    )
+    assert step.to_dict() == {
+        "name": "echo",
+        "class_name": "servegraph.serving.remote.RemoteStep",
+        "class_args": {"url": "/url", "method": "GET", "return_json": True, "retries": 4},
+        "input_path": "req",
+        "result_path": "r",
+    }

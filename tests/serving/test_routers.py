@@ -219,3 +219,16 @@ def test_split_router_is_sticky_by_key_field() -> None:
 def test_split_router_rejects_bad_weights(weights: dict[str, float]) -> None:
     with pytest.raises(GraphError, match="SplitRouter"):
         serve(SplitRouter(weights=weights), a=(Label, {}))
+
+
+def test_arguments_set_on_a_router_step_given_as_an_instance_rebuild_it() -> None:
+    import servegraph as sg
+    from servegraph.serving.ensemble import VotingEnsemble
+
+    fn = sg.new_function("weights", kind="serving")
+    graph = fn.set_topology("router", VotingEnsemble(vote_type="regression", weights={"a": 1}))
+    graph.add_route("a", handler="(event)")
+    first = fn.to_mock_server().test("/v2/models/", method="GET")
+    graph.class_args["weights"] = {"a": 0.5}
+    second = fn.to_mock_server().test("/v2/models/", method="GET")
+    assert (first["weights"], second["weights"]) == ({"a": 1}, {"a": 0.5})

@@ -88,7 +88,7 @@ def test_v2_model_server_to_dict_rebuilds_the_model() -> None:
     assert struct == {
         "class_name": "tests.serving.test_utils.Doubler",
         "name": "dbl:v3",
-        "class_args": {"model_path": "/m.pkl", "factor": 5, "result_path": "out"},
+        "class_args": {"model_path": "/m.pkl", "factor": 5, "protocol": "v2", "result_path": "out"},
     }
     rebuilt = Doubler(name=struct["name"], **struct["class_args"])
     assert (rebuilt.name, rebuilt.version, rebuilt.get_param("factor")) == ("dbl", "v3", 5)

@@ -35,11 +35,16 @@ class FeatureRows(list[Any]):
 class _Enrichment:
     """What both routers share: the feature service and the rewrite of ``inputs``."""
 
-    feature_vector_uri: str
-    impute_policy: dict[str, Any]
     _service: Any = None
 
-    def _setup(self, feature_vector_uri: str, impute_policy: dict[str, Any] | None) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        feature_vector_uri: str = "",
+        impute_policy: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
         if not feature_vector_uri:
             raise GraphError(
                 f"{type(self).__name__} needs a 'feature_vector_uri'. Got {feature_vector_uri!r}."
@@ -88,29 +93,6 @@ class EnrichmentModelRouter(_Enrichment, ModelRouter):
         impute_policy: ``{feature or "*": value | "$mean" | "$min" | ...}`` for missing values.
     """
 
-    def __init__(
-        self,
-        context: Any = None,
-        name: str | None = None,
-        routes: dict[str, Route] | None = None,
-        protocol: str | None = None,
-        url_prefix: str | None = None,
-        health_prefix: str | None = None,
-        feature_vector_uri: str = "",
-        impute_policy: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            context=context,
-            name=name,
-            routes=routes,
-            protocol=protocol,
-            url_prefix=url_prefix,
-            health_prefix=health_prefix,
-            **kwargs,
-        )
-        self._setup(feature_vector_uri, impute_policy)
-
     def do_event(self, event: Event, *args: Any, **kwargs: Any) -> Event:
         self._enrich(event)
         return super().do_event(event)
@@ -141,29 +123,6 @@ class EnrichmentModelRouter(_Enrichment, ModelRouter):
 
 class EnrichmentVotingEnsemble(_Enrichment, VotingEnsemble):
     """A VotingEnsemble whose requests carry entity keys (see :class:`EnrichmentModelRouter`)."""
-
-    def __init__(
-        self,
-        context: Any = None,
-        name: str | None = None,
-        routes: dict[str, Route] | None = None,
-        protocol: str | None = None,
-        url_prefix: str | None = None,
-        health_prefix: str | None = None,
-        feature_vector_uri: str = "",
-        impute_policy: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            context=context,
-            name=name,
-            routes=routes,
-            protocol=protocol,
-            url_prefix=url_prefix,
-            health_prefix=health_prefix,
-            **kwargs,
-        )
-        self._setup(feature_vector_uri, impute_policy)
 
     def do_event(self, event: Event, *args: Any, **kwargs: Any) -> Event:
         self._enrich(event)

@@ -121,3 +121,18 @@ def test_the_routers_are_reachable_where_mlrun_code_looks() -> None:
 def test_a_vector_is_required() -> None:
     with pytest.raises(servegraph.errors.GraphError, match="needs a 'feature_vector_uri'"):
         EnrichmentModelRouter()
+
+
+def test_the_router_survives_a_round_trip_of_the_function() -> None:
+    from servegraph.functions.serving import ServingFunction
+
+    vector = make_vector(SQLiteTarget(), "vec-trip")
+    fn = servegraph.new_function("trip", kind="serving")
+    fn.set_topology(
+        "router", EnrichmentModelRouter(feature_vector_uri=vector, impute_policy={"spend": -1.0})
+    )
+    fn.add_model("echo", class_name="tests.serving.test_enrichment.Echo")
+    again = ServingFunction.from_dict(fn.to_dict())
+    assert again.spec.graph.class_args["feature_vector_uri"] == vector
+    out = again.to_mock_server().test("/v2/models/echo/infer", body={"inputs": [2]})
+    assert out["outputs"] == [[50, -1.0]]

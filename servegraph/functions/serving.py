@@ -216,11 +216,6 @@ class ServingFunction(ServingCode, ServingOptions):
         self.spec.triggers[name] = trigger_section(name, spec, self.name)
         return self
 
-    def set_env(self, name: str, value: str) -> ServingFunction:
-        """Set an environment variable of the deployed function."""
-        self.spec.env[name] = str(value)
-        return self
-
     # -- spec ------------------------------------------------------------------
     def serving_spec(
         self, with_tracking: bool = True, graph_as_dict: bool = True

@@ -77,6 +77,11 @@ class ServingOptions:
             "stream_args": dict(stream_args) if stream_args else None,
         }
 
+    def set_env(self, name: str, value: str) -> Self:
+        """Set an environment variable of the deployed function."""
+        self.spec.env[name] = str(value)
+        return self
+
     def set_envs(
         self, env_vars: Mapping[str, Any] | None = None, file_path: str | Path | None = None
     ) -> Self:

@@ -44,8 +44,9 @@ from pathlib import Path
 from typing import Any
 
 from servegraph.config import get_config
-from servegraph.errors import ConfigError, RecordEncodingError, StreamError
+from servegraph.errors import RecordEncodingError, StreamError
 from servegraph.monitoring.spill import SpillFile
+from servegraph.monitoring.tracking_options import positive, sample_every
 from servegraph.streams import Stream, get_stream, stream_url_for
 from servegraph.streams.codec import encode, repair
 
@@ -60,36 +61,6 @@ class TrackerState(enum.Enum):
     NEW = "new"
     RUNNING = "running"
     CLOSED = "closed"
-
-
-def _positive(name: str, value: int | None, default: int) -> int:
-    if value is None:
-        return default
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ConfigError(
-            f"The '{name}' parameter of StreamTracker must be a positive int. "
-            f"Got {value!r} instead."
-        )
-    return value
-
-
-def _sample_every(value: float | None) -> int:
-    """Keep every N-th record: ``sample`` N >= 1, or a fraction in (0, 1) kept."""
-    if value is None:
-        return 1
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise ConfigError(
-            "The 'sample' parameter of StreamTracker must be a positive number (every N-th "
-            f"record, or a fraction below 1). Got {value!r} instead."
-        )
-    if value < 1:
-        return max(1, round(1 / value))
-    if value != int(value):
-        raise ConfigError(
-            "The 'sample' parameter of StreamTracker must be a whole N >= 1 or a fraction "
-            f"below 1. Got {value!r} instead."
-        )
-    return int(value)
 
 
 def default_stream_url() -> str:
@@ -120,10 +91,10 @@ class StreamTracker:
     ) -> None:
         self.stream_path = stream_path or default_stream_url()
         self.stream_args = dict(stream_args or {})
-        self.batch = _positive("batch", batch, 100)
-        self.sample = _sample_every(sample)
-        self.flush_interval_ms = _positive("flush_interval_ms", flush_interval_ms, 100)
-        self.max_buffer = _positive("max_buffer", max_buffer, 10_000)
+        self.batch = positive("batch", batch, 100)
+        self.sample = sample_every(sample)
+        self.flush_interval_ms = positive("flush_interval_ms", flush_interval_ms, 100)
+        self.max_buffer = positive("max_buffer", max_buffer, 10_000)
         # a push carries everything waiting, up to this many: under load fewer, larger
         # writes (each file or socket call is a GIL hand-off with the request thread)
         self.max_push = max(self.batch, 1000)

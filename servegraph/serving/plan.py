@@ -30,6 +30,7 @@ from servegraph.serving.runners import (
     accepts_context,
     passthrough,
     post_init,
+    step_timeout,
     sync_of,
     wrap,
 )
@@ -201,7 +202,7 @@ class _Compiler:
             set_inlets = getattr(node.object, "set_inlets", None)
             if callable(set_inlets):  # a Merge learns how many parts make a key
                 set_inlets(len(inlets))
-            node.timeout = _timeout(steps[name])
+            node.timeout = step_timeout(steps[name])
         responders = [nodes[n] for n in order if getattr(steps[n], "responder", False)]
         final = getattr(flow, "final_step", None)
         leaves = [nodes[n] for n in order if not nodes[n].outlets]
@@ -355,7 +356,7 @@ class _Compiler:
             name,
             workers=obj.get_param("model_workers", DEFAULT_WORKERS),
             max_in_flight=obj.get_param("max_in_flight", DEFAULT_MAX_IN_FLIGHT),
-            timeout=_timeout(step),
+            timeout=step_timeout(step),
         )
 
         async def arun(event: Event) -> Event:
@@ -390,15 +391,3 @@ class _Compiler:
             return event
 
         return sync_of(arun), arun, stream
-
-
-def _timeout(step: Any) -> float | None:
-    timeout = getattr(step, "timeout", None)
-    if timeout is None:
-        return None
-    if not isinstance(timeout, int | float) or timeout <= 0:
-        raise GraphError(
-            f"The 'timeout' of step {getattr(step, 'name', '?')!r} must be a positive number "
-            f"of seconds. Got {timeout!r} instead."
-        )
-    return float(timeout)

@@ -11,6 +11,7 @@ import inspect
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from servegraph.errors import GraphError
 from servegraph.serving.base import EventRunner
 from servegraph.serving.event import Event
 from servegraph.serving.paths import get_path, set_path
@@ -120,3 +121,16 @@ def as_event(event: Event, result: Any) -> Event:
         return result
     event.body = result
     return event
+
+
+def step_timeout(step: Any) -> float | None:
+    """A step's ``timeout`` in seconds (None: none); GraphError when it is not positive."""
+    timeout = getattr(step, "timeout", None)
+    if timeout is None:
+        return None
+    if not isinstance(timeout, int | float) or timeout <= 0:
+        raise GraphError(
+            f"The 'timeout' of step {getattr(step, 'name', '?')!r} must be a positive number "
+            f"of seconds. Got {timeout!r} instead."
+        )
+    return float(timeout)

@@ -120,8 +120,11 @@ def test_retrained_model_reaches_the_running_server(
         actions = [s["action"] for s in report.rollouts]
         if promote == "canary":  # the server promotes the canary after 5 good requests
             assert actions == ["registered", "loaded"]
-            seen = {_post(url, {"inputs": [[3.0, 0.0, 0.0]]})["model_version"] for _ in range(60)}
-            assert seen == {"v1", "v2"}
+            seen = [_post(url, {"inputs": [[3.0, 0.0, 0.0]]})["model_version"] for _ in range(60)]
+            # the split is random: the canary may take the first five and be promoted before
+            # v1 answers once (1 in 32); the split itself is tested in test_repository.py
+            assert "v2" in seen and set(seen) <= {"v1", "v2"}
+            assert seen[-1] == "v2"  # promoted long before the 60th request
             with urllib.request.urlopen(f"{base}/v2/repository/history") as resp:
                 history = json.loads(resp.read())
             assert history[-1]["action"] == "promoted", history

@@ -38,10 +38,14 @@ def compute_stats(df: pd.DataFrame, bins: int = DEFAULT_BINS) -> dict[str, dict[
 
 
 def _numeric_stats(col: pd.Series, bins: int) -> dict[str, Any]:
-    values = col.dropna().to_numpy(dtype=float)
+    values = col.to_numpy(dtype=float, na_value=np.nan)  # one array, no dropna copy of a full one
+    missing = np.isnan(values)
+    if missing.any():
+        values = values[~missing]
     if values.size == 0:
         return {"count": 0, "hist": [[], []]}
-    lo, hi = float(values.min()), float(values.max())
+    low, high = float(values.min()), float(values.max())
+    lo, hi = low, high
     if lo == hi:
         lo, hi = lo - 0.5, hi + 0.5
     counts, edges = np.histogram(values, bins=bins, range=(lo, hi))
@@ -50,8 +54,8 @@ def _numeric_stats(col: pd.Series, bins: int) -> dict[str, Any]:
         "count": int(values.size),
         "mean": float(values.mean()),
         "std": float(values.std(ddof=1)) if values.size > 1 else 0.0,
-        "min": float(values.min()),
-        "max": float(values.max()),
+        "min": low,
+        "max": high,
         "25%": float(q25),
         "50%": float(q50),
         "75%": float(q75),

@@ -22,7 +22,7 @@ below two events.
 from __future__ import annotations
 
 import math
-from functools import reduce
+from functools import cached_property, reduce
 from typing import Any
 
 import numpy as np
@@ -79,20 +79,41 @@ def _cumsum(values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
 
 
 class _Column:
-    """Cumulative sums of one value column over the ordered rows, computed once."""
+    """Cumulative sums of one value column over the ordered rows, each computed once
+    and only when an operation needs it (``max`` alone needs none)."""
 
     def __init__(self, values: np.ndarray[Any, Any]) -> None:
         self.values = values
-        missing = np.isnan(values)
-        clean = np.where(missing, 0.0, values)
-        self.sum = _cumsum(clean)
-        self.sqr = _cumsum(clean * clean)
-        self.missing = _cumsum(missing.astype(np.float64))
-        index = np.arange(len(values))
-        valid = np.where(missing, -1, index)
-        self.last_valid = np.maximum.accumulate(valid) if len(values) else valid
-        nxt = np.where(missing, len(values), index)
-        self.next_valid = np.minimum.accumulate(nxt[::-1])[::-1] if len(values) else nxt
+
+    @cached_property
+    def _missing(self) -> np.ndarray[Any, Any]:
+        return np.asarray(np.isnan(self.values), dtype=bool)
+
+    @cached_property
+    def _clean(self) -> np.ndarray[Any, Any]:
+        return np.where(self._missing, 0.0, self.values)
+
+    @cached_property
+    def sum(self) -> np.ndarray[Any, Any]:
+        return _cumsum(self._clean)
+
+    @cached_property
+    def sqr(self) -> np.ndarray[Any, Any]:
+        return _cumsum(self._clean * self._clean)
+
+    @cached_property
+    def missing(self) -> np.ndarray[Any, Any]:
+        return _cumsum(self._missing.astype(np.float64))
+
+    @cached_property
+    def last_valid(self) -> np.ndarray[Any, Any]:
+        valid = np.where(self._missing, -1, np.arange(len(self.values)))
+        return np.maximum.accumulate(valid) if len(self.values) else valid
+
+    @cached_property
+    def next_valid(self) -> np.ndarray[Any, Any]:
+        nxt = np.where(self._missing, len(self.values), np.arange(len(self.values)))
+        return np.minimum.accumulate(nxt[::-1])[::-1] if len(self.values) else nxt
 
 
 def _op(
@@ -103,10 +124,10 @@ def _op(
     first_start: np.ndarray[Any, Any],
 ) -> np.ndarray[Any, Any]:
     n: np.ndarray[Any, Any] = (end - start).astype(np.float64)
-    tainted = (col.missing[end] - col.missing[start]) > 0
     if op == "count":
         return n
     if op in ("sum", "sqr", "avg", "std", "var"):
+        tainted = (col.missing[end] - col.missing[start]) > 0
         total = col.sum[end] - col.sum[start]
         if op == "sum":
             return np.where(tainted, np.nan, total)
@@ -130,6 +151,46 @@ def _op(
         ok = idx < end
         return np.where(ok, col.values[np.minimum(idx, len(col.values) - 1)], np.nan)
     raise ValueError(f"unknown aggregation operation {op!r}")
+
+
+def _window_ranges(
+    plan: tuple[int, tuple[int, int] | None, list[tuple[int, str]]],
+    codes_o: np.ndarray[Any, Any],
+    ms_o: np.ndarray[Any, Any],
+    group_start: np.ndarray[Any, Any],
+    lowest: int,
+) -> list[tuple[str, np.ndarray[Any, Any], np.ndarray[Any, Any]]]:
+    """[(window text, first row of each row's window, first row for ``first``)] of one plan."""
+    period, fixed, windows = plan
+    reach = max(ms for ms, _ in windows) + period
+    base = lowest // period * period - reach  # keeps every bucket below >= 0
+    bucket = ms_o // period * period - base  # epoch-aligned like storey's buckets
+    floor: np.ndarray[Any, Any] | None = None
+    first_ref = None
+    if fixed is None:
+        ref = bucket
+    else:  # fixed: the bucket holding the last ms of the event's unit, reset every lcm
+        unit, reset = fixed
+        ref = ((ms_o // unit + 1) * unit - 1) // period * period - base
+        first_ref = (ms_o // unit * unit) // period * period - base
+        floor = (ms_o // reset * reset) // period * period - base
+    span = int(bucket.max()) + reach + 1
+    sorted_key = codes_o * span + bucket
+    out = []
+    for window_ms, window in windows:
+        start = np.searchsorted(sorted_key, codes_o * span + ref - window_ms, side="right")
+        start = np.maximum(start.astype(np.int64), group_start)
+        if floor is not None:
+            reset_start = np.searchsorted(sorted_key, codes_o * span + floor - 1, side="right")
+            start = np.maximum(start, reset_start.astype(np.int64))
+        if first_ref is None:
+            first_start = start
+        else:  # storey's fixed-window "first": the first event of the current unit
+            first_start = np.searchsorted(
+                sorted_key, codes_o * span + first_ref - 1, side="right"
+            ).astype(np.int64)
+        out.append((window, start, first_start))
+    return out
 
 
 def aggregate_frame(
@@ -156,38 +217,18 @@ def aggregate_frame(
     lowest = int(ms_o.min())
     columns: dict[str, _Column] = {}
     out: dict[str, np.ndarray[Any, Any]] = {}
+    # aggregations with the same windows and period share their row ranges
+    ranges: dict[tuple[Any, ...], list[tuple[str, Any, Any]]] = {}
     for agg in aggregations:
         col = columns.get(agg.column)
         if col is None:
             values = pd.to_numeric(df[agg.column].to_numpy()[order], errors="coerce")
             col = columns[agg.column] = _Column(np.asarray(values, dtype=np.float64))
-        period, fixed, windows = _window_plan(agg)
-        reach = max(ms for ms, _ in windows) + period
-        base = lowest // period * period - reach  # keeps every bucket below >= 0
-        bucket = ms_o // period * period - base  # epoch-aligned like storey's buckets
-        floor: np.ndarray[Any, Any] | None = None
-        first_ref = None
-        if fixed is None:
-            ref = bucket
-        else:  # fixed: the bucket holding the last ms of the event's unit, reset every lcm
-            unit, reset = fixed
-            ref = ((ms_o // unit + 1) * unit - 1) // period * period - base
-            first_ref = (ms_o // unit * unit) // period * period - base
-            floor = (ms_o // reset * reset) // period * period - base
-        span = int(bucket.max()) + reach + 1
-        sorted_key = codes_o * span + bucket
-        for window_ms, window in windows:
-            start = np.searchsorted(sorted_key, codes_o * span + ref - window_ms, side="right")
-            start = np.maximum(start.astype(np.int64), group_start)
-            if floor is not None:
-                reset_start = np.searchsorted(sorted_key, codes_o * span + floor - 1, side="right")
-                start = np.maximum(start, reset_start.astype(np.int64))
-            if first_ref is None:
-                first_start = start
-            else:  # storey's fixed-window "first": the first event of the current unit
-                first_start = np.searchsorted(
-                    sorted_key, codes_o * span + first_ref - 1, side="right"
-                ).astype(np.int64)
+        plan = _window_plan(agg)
+        key = (plan[0], plan[1], tuple(plan[2]))
+        if key not in ranges:
+            ranges[key] = _window_ranges(plan, codes_o, ms_o, group_start, lowest)
+        for window, start, first_start in ranges[key]:
             for op in agg.operations:
                 values = _op(op, col, start, end, first_start)
                 result = np.empty(n, dtype=np.float64)

@@ -51,11 +51,14 @@ def raw_body_type(event: Event) -> str | None:
     return None
 
 
-def unsupported_body(content_type: str, exc: ServingError) -> ServingError:
+def unsupported_body(content_type: str | None, exc: ServingError) -> ServingError:
     """The 415 for a body the graph could not use as sent (a step failed on it, or not JSON).
 
-    Other bad requests (raised on purpose by a step reading the bytes) keep their error.
+    Other bad requests (raised on purpose by a step reading the bytes), and any error of
+    a body that was not raw bytes (``content_type`` None), keep their error.
     """
+    if content_type is None:
+        return exc
     if isinstance(exc, BadRequestError) and not isinstance(exc.__cause__, json.JSONDecodeError):
         return exc
     return UnsupportedMediaTypeError(

@@ -219,8 +219,6 @@ class GraphServer:
             else:
                 result = _engine_sync(self.plan, event)
         except (StepError, BadRequestError) as exc:
-            if raw_type is None:
-                raise
             error = unsupported_body(raw_type, exc)
             if error is exc:
                 raise
@@ -241,8 +239,6 @@ class GraphServer:
         try:
             return _response(_engine_sync(self.plan, event))
         except (StepError, BadRequestError) as exc:
-            if raw_type is None:
-                raise
             error = unsupported_body(raw_type, exc)
             if error is exc:
                 raise
